@@ -1,0 +1,2 @@
+//! Dialtone runtime.
+#![deny(missing_docs)]

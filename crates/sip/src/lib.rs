@@ -1,0 +1,2 @@
+//! Sans-IO SIP protocol machines.
+#![deny(missing_docs)]

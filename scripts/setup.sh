@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything Dialtone needs to build, run and test on Debian/Ubuntu.
+# Idempotent: safe to run again; skips what is already there.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+PKGS=(
+  # build: Tauri 2 on Linux (WebKitGTK 4.1) and C code in crates
+  build-essential pkg-config file curl ca-certificates
+  libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
+  # window tests: headless X, the WebKit WebDriver, screenshots, a session bus
+  xvfb webkit2gtk-driver imagemagick dbus dbus-x11 xauth
+  # SIP interop peers
+  kamailio kamailio-websocket-modules kamailio-tls-modules sip-tester
+  # tools used by the test scripts
+  iproute2 procps python3 openssl
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# Kamailio's Debian package starts a system service on install; we never use it.
+if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now kamailio >/dev/null 2>&1 || true; fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo not found; installing rustup toolchain"
+  curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy,rustfmt
+  # shellcheck disable=SC1091
+  . "$HOME/.cargo/env"
+fi
+rustup component add clippy rustfmt >/dev/null 2>&1 || true
+
+# tauri-driver: the WebDriver bridge for the window test.
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  echo "setup: installing tauri-driver"
+  cargo install tauri-driver --version '^2' --locked
+fi
+echo "setup: done"

@@ -1,0 +1,2 @@
+//! Dialtone desktop shell.
+pub fn run() {}
