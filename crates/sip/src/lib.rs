@@ -1,2 +1,5 @@
 //! Sans-IO SIP protocol machines.
 #![deny(missing_docs)]
+
+pub mod auth;
+pub mod validate;
