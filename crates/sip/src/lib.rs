@@ -2,4 +2,5 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod dialog;
 pub mod validate;
