@@ -1,2 +1,4 @@
 //! Dialtone runtime.
 #![deny(missing_docs)]
+
+pub mod tls;
