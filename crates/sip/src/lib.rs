@@ -1,2 +1,7 @@
 //! Sans-IO SIP protocol machines.
 #![deny(missing_docs)]
+
+pub mod random;
+pub mod timer;
+pub mod transaction;
+pub mod transport;
