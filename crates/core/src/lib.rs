@@ -2,3 +2,4 @@
 #![deny(missing_docs)]
 
 pub mod tls;
+pub mod transport;

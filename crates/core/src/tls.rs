@@ -366,13 +366,21 @@ impl Rejected {
                 presented: fingerprint,
             },
             RejectReason::Webpki(e) => match e {
-                CertificateError::UnknownIssuer => TlsError::IssuerNotTrusted { fingerprint },
+                // A trusted certificate with the issuer's name but another key (e.g. Debian's
+                // snakeoil "CN=localhost" found in /etc/ssl/certs) fails with a signature
+                // error: for the user that is still an issuer we do not trust.
+                CertificateError::UnknownIssuer
+                | CertificateError::BadSignature
+                | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+                    TlsError::IssuerNotTrusted { fingerprint }
+                }
+
                 CertificateError::NotValidForNameContext {
                     expected,
                     presented,
                 } => TlsError::NameMismatch {
                     expected: server_name_text(expected),
-                    presented: presented.clone(),
+                    presented: presented.iter().map(|n| plain_name(n)).collect(),
                 },
                 CertificateError::NotValidForName => TlsError::NameMismatch {
                     expected: "the account's server name".into(),
@@ -397,6 +405,18 @@ impl Rejected {
             },
         }
     }
+}
+
+/// Turns webpki's `DnsName("x")` / `IpAddress(1.2.3.4)` renderings into `x` / `1.2.3.4`.
+fn plain_name(name: &str) -> String {
+    let inner = name
+        .strip_prefix("DnsName(\"")
+        .and_then(|rest| rest.strip_suffix("\")"))
+        .or_else(|| {
+            name.strip_prefix("IpAddress(")
+                .and_then(|rest| rest.strip_suffix(')'))
+        });
+    inner.unwrap_or(name).to_owned()
 }
 
 fn server_name_text(name: &ServerName<'_>) -> String {

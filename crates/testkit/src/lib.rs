@@ -5,7 +5,8 @@
 //! - [`Sipp`]: SIPp running one scenario (`tests/peers/sipp/*.xml` or a built-in one) in the
 //!   foreground as our child;
 //! - [`free_port`]: a port free for both UDP and TCP on 127.0.0.1;
-//! - [`certs`]: self-signed and CA-issued certificates generated with rcgen.
+//! - [`certs`]: self-signed and CA-issued certificates generated with rcgen;
+//! - [`TlsTestServer`]: a TLS server that only completes handshakes, for trust tests.
 //!
 //! Every process is our direct child, put in its own process group and stopped by its PID when the
 //! handle is dropped (never by name: other work shares the machine). A missing binary is an error
@@ -24,12 +25,14 @@ mod kamailio;
 mod ports;
 mod process;
 mod sipp;
+mod tls_server;
 
 pub use error::TestkitError;
 pub use kamailio::{Kamailio, KamailioOpts};
 pub use ports::{free_port, free_ports};
 pub use process::{require_binary, PeerProcess};
 pub use sipp::{Scenario, Sipp, SippArgs, SippOutcome, SippTransport};
+pub use tls_server::TlsTestServer;
 
 /// The repository's `tests/peers` directory (templates and SIPp scenarios).
 pub fn peers_dir() -> std::path::PathBuf {
