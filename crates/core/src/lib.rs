@@ -19,6 +19,8 @@ pub mod error;
 pub mod event;
 mod phone;
 pub mod secret;
+pub mod tls;
+pub mod transport;
 
 pub use account::{AccountForm, FieldError, Transport};
 pub use driver::DriverOptions;
