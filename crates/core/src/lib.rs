@@ -15,6 +15,7 @@
 
 pub mod account;
 mod driver;
+mod media;
 pub mod error;
 pub mod event;
 mod phone;
