@@ -3,4 +3,8 @@
 
 pub mod auth;
 pub mod dialog;
+pub mod random;
+pub mod timer;
+pub mod transaction;
+pub mod transport;
 pub mod validate;
