@@ -22,7 +22,7 @@ impl fmt::Display for TransactionId {
 
 /// One output of the layer. The driver must drain [`super::TransactionLayer::poll_output`]
 /// until it returns `None` after every input.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransactionOutput {
     /// Send `message` to `dest`.
     Transmit {
@@ -36,7 +36,7 @@ pub enum TransactionOutput {
 }
 
 /// Events for the transaction user (dialog layer, usages, UA core).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransactionEvent {
     /// A new request created server transaction `id`; answer it with
     /// [`super::TransactionLayer::send_response`]. Also used for an ACK to a 2xx that matched
