@@ -235,6 +235,11 @@ impl Dialog {
         self.secure
     }
 
+    /// The Contact we put on target-refresh requests and dialog-making responses.
+    pub fn local_contact(&self) -> Option<&NameAddr> {
+        self.local_contact.as_ref()
+    }
+
     /// Sets the Contact we put on target-refresh requests (e.g. after a NAT rewrite).
     pub fn set_local_contact(&mut self, contact: NameAddr) {
         self.local_contact = Some(contact);
