@@ -189,8 +189,12 @@ impl Call {
             || self.ok.as_ref().is_some_and(|ok| ok.tid == tid)
     }
 
-    /// Whether `request` (with a To tag) belongs to this call's dialog.
+    /// Whether `request` (with a To tag) belongs to this call's dialog, while it lasts (once the
+    /// call ended, requests for it get 481).
     pub(crate) fn matches_in_dialog(&self, request: &Request) -> bool {
+        if self.phase == Phase::Ended {
+            return false;
+        }
         match (&self.dialog, DialogId::for_incoming_request(request)) {
             (Some(dialog), Some(id)) => *dialog.id() == id,
             _ => false,

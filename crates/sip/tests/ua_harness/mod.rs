@@ -167,6 +167,12 @@ impl Net {
         }
     }
 
+    /// Puts a hand-made message on the wire from `from` and delivers everything.
+    pub fn inject(&mut self, from: &str, to: &str, message: Message) {
+        self.send(addr(from), addr(to), message);
+        self.deliver();
+    }
+
     /// Delivers queued messages (zero latency) until the network is quiet.
     pub fn deliver(&mut self) {
         while let Some(wire) = self.queue.pop_front() {
@@ -411,4 +417,20 @@ pub fn registrar_script(state: std::rc::Rc<std::cell::RefCell<Registrar>>) -> Sc
             .unwrap_or_default(),
         _ => Vec::new(),
     })
+}
+
+/// A script that records everything it receives and answers nothing.
+pub fn recorder(log: std::rc::Rc<std::cell::RefCell<Vec<Message>>>) -> Script {
+    Box::new(move |_, _, msg| {
+        log.borrow_mut().push(msg);
+        Vec::new()
+    })
+}
+
+/// Parses a request written with `\n` line ends.
+pub fn request_text(text: &str) -> Request {
+    match Message::parse(text.replace('\n', "\r\n").as_bytes()).expect("test request parses") {
+        Message::Request(r) => r,
+        Message::Response(_) => panic!("expected a request"),
+    }
 }
