@@ -356,8 +356,12 @@ impl Dialog {
                 uri.headers.clear();
                 uri.params
                     .retain(|(n, _)| !n.eq_ignore_ascii_case("method"));
-                let mut routes: Vec<String> =
-                    self.route_set[1..].iter().map(|r| r.to_string()).collect();
+                let mut routes: Vec<String> = self
+                    .route_set
+                    .iter()
+                    .skip(1)
+                    .map(|r| r.to_string())
+                    .collect();
                 routes.push(format!("<{}>", self.remote_target));
                 (uri, routes)
             }

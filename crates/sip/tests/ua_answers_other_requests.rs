@@ -81,3 +81,31 @@ fn unsupported_extension_is_420() {
     assert_eq!(r.status, 420);
     assert_eq!(r.headers.get("Unsupported"), Some("frobnication"));
 }
+
+#[test]
+fn request_without_cseq_gets_400() {
+    let mut net = Net::new();
+    net.add_ua(ALICE, 92);
+    let log = Rc::new(RefCell::new(Vec::new()));
+    net.add_script(PROBE, recorder(log.clone()));
+    let mut req = request_text(&format!(
+        "OPTIONS sip:alice@{ALICE} SIP/2.0
+Via: SIP/2.0/UDP {PROBE};branch=z9hG4bKprobe2
+Max-Forwards: 70
+From: <sip:probe@example.com>;tag=p1
+To: <sip:alice@example.com>
+Call-ID: probe-call
+CSeq: 1 OPTIONS
+Content-Length: 0
+
+"
+    ));
+    req.headers.remove("CSeq");
+    net.inject(PROBE, ALICE, Message::Request(req));
+    let answers: Vec<u16> = log
+        .borrow()
+        .iter()
+        .filter_map(|m| m.as_response().map(|r| r.status))
+        .collect();
+    assert_eq!(answers, [400]);
+}

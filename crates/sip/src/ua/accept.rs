@@ -25,6 +25,10 @@ impl Call {
         invite: Request,
         ctx: &mut Ctx<'_>,
     ) -> Option<Call> {
+        let (Ok(caller), Ok(callee)) = (invite.from(), invite.to()) else {
+            respond(ctx, tid, &invite, 400, None);
+            return None;
+        };
         let contact = local_contact(&invite, from, ctx);
         let tag = ctx.tag();
         let dialog = match Dialog::from_uas(&invite, &tag, Some(contact)) {
@@ -62,8 +66,8 @@ impl Call {
         ctx.respond(tid, ringing);
         let event = UaEvent::IncomingCall {
             id,
-            from: call.invite.from().ok()?,
-            to: call.invite.to().ok()?,
+            from: caller,
+            to: callee,
             sdp: call.remote_sdp.clone(),
         };
         ctx.event(event);

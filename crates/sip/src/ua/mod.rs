@@ -287,16 +287,17 @@ impl UserAgent {
 
     /// A message arrived from `from`.
     pub fn handle_message(&mut self, now: Instant, from: Peer, message: Message) {
-        let request = match &message {
-            Message::Request(r) => Some(r.clone()),
-            Message::Response(_) => None,
-        };
-        if let Err(error) = self.tl.handle_message(now, from, message) {
-            if let (Some(request), crate::transaction::InboundError::MissingCSeq) = (request, error)
-            {
-                incoming::reject_stateless(&mut self.tl, from, &request, 400, "Missing CSeq");
+        if let Message::Request(request) = &message {
+            // No transaction can hold a request without CSeq; answer it statelessly (§8.2.6).
+            if request.cseq().is_err() && request.top_via().is_ok() {
+                incoming::reject_stateless(&mut self.tl, from, request, 400, "Bad CSeq");
+                self.pump(now);
+                return;
             }
         }
+        // Errors are messages dropped by the transaction layer (no Via, stray responses):
+        // there is nobody to answer.
+        let _ = self.tl.handle_message(now, from, message);
         self.pump(now);
     }
 
