@@ -18,6 +18,8 @@ use crate::uri::Uri;
 pub const MAX_HEADERS: usize = 256;
 /// Maximum header text (sum of names and values, Content-Length not counted).
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Maximum length of the start line (a longer Request-Line is answered with 414).
+pub const MAX_START_LINE: usize = 8 * 1024;
 /// Maximum raw size of start line plus header section, blank line included.
 pub const MAX_HEAD_RAW: usize = 2 * MAX_HEADER_BYTES + 16 * 1024;
 /// Maximum body size (Content-Length above this is rejected).
@@ -308,6 +310,11 @@ pub(crate) fn parse_message(bytes: &[u8]) -> Result<Message, ParseError> {
         ))
     })?;
     let (start, headers) = parse_head(head).map_err(fail)?;
+    if start.len() > MAX_START_LINE {
+        let e = ParseError::new(ErrorKind::TooLarge, "start line too long")
+            .with_reply(414, "Request-URI Too Long");
+        return Err(fail(e).with_headers(headers));
+    }
 
     let available = &buf[head_end..];
     let body_len = |headers: &Headers| -> Result<usize, ParseError> {

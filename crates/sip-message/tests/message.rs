@@ -325,6 +325,9 @@ fn header_count_and_size_limits() {
         Message::parse(huge.as_bytes()).unwrap_err().kind(),
         ErrorKind::TooLarge
     );
+    let long_uri = format!("OPTIONS sip:{}@x SIP/2.0\r\n\r\n", "u".repeat(9000));
+    let e = Message::parse(long_uri.as_bytes()).unwrap_err();
+    assert_eq!(e.response(), Some((414, "Request-URI Too Long")));
     let unterminated = format!("OPTIONS sip:x SIP/2.0\r\nX: {}", "a".repeat(300_000));
     assert!(Message::parse(unterminated.as_bytes()).is_err());
 }
