@@ -25,7 +25,7 @@ mod via;
 
 pub use cseq::CSeq;
 pub use error::{ErrorKind, ParseError};
-pub use framing::{stream_frame, Frame};
+pub use framing::{stream_frame, Frame, StreamFramer, StreamItem};
 pub use headers::{canonical_name, same_name, Headers};
 pub use message::{Message, Request, Response, SipMessage};
 pub use method::Method;

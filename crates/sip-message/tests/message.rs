@@ -443,3 +443,16 @@ fn validate_policy_knobs() {
     ));
     assert_eq!(validate_request(&ack, &UasPolicy::default()), Ok(()));
 }
+
+#[test]
+fn non_ascii_in_start_line_never_panics() {
+    for bad in [
+        &b"OPTIONS sip:x SIP\xc3\xa9\r\n\r\n"[..],
+        b"OPTIONS sip:x SI\xc3\xa9/2.0\r\n\r\n",
+        b"SIP\xc3\xa9 200 OK\r\n\r\n",
+        b"\xc3\xa9 sip:x SIP/2.0\r\n\r\n",
+        b"SIP/2.0 2\xc3\xa9 OK\r\n\r\n",
+    ] {
+        assert!(Message::parse(bad).is_err());
+    }
+}
