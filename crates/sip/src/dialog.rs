@@ -235,6 +235,11 @@ impl Dialog {
         self.secure
     }
 
+    /// The Contact we put on target-refresh requests and dialog-making responses.
+    pub fn local_contact(&self) -> Option<&NameAddr> {
+        self.local_contact.as_ref()
+    }
+
     /// Sets the Contact we put on target-refresh requests (e.g. after a NAT rewrite).
     pub fn set_local_contact(&mut self, contact: NameAddr) {
         self.local_contact = Some(contact);
@@ -351,8 +356,12 @@ impl Dialog {
                 uri.headers.clear();
                 uri.params
                     .retain(|(n, _)| !n.eq_ignore_ascii_case("method"));
-                let mut routes: Vec<String> =
-                    self.route_set[1..].iter().map(|r| r.to_string()).collect();
+                let mut routes: Vec<String> = self
+                    .route_set
+                    .iter()
+                    .skip(1)
+                    .map(|r| r.to_string())
+                    .collect();
                 routes.push(format!("<{}>", self.remote_target));
                 (uri, routes)
             }

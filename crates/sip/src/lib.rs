@@ -7,4 +7,5 @@ pub mod random;
 pub mod timer;
 pub mod transaction;
 pub mod transport;
+pub mod ua;
 pub mod validate;

@@ -1,0 +1,570 @@
+//! The user agent: registrations and calls on top of the transaction layer, sans-IO
+//! (RFC 3261 §8 UA behaviour, §10 registration, §12–§15 sessions).
+//!
+//! [`UserAgent`] is the one object the runtime drives. It owns a
+//! [`TransactionLayer`], the registrations ([`register`]) and the calls ([`call`]):
+//!
+//! - inputs: [`UserAgent::handle_message`] (a parsed datagram or stream frame and where it came
+//!   from), [`UserAgent::handle_timeout`], [`UserAgent::handle_transport_error`], and commands
+//!   ([`UserAgent::register`], [`UserAgent::invite`], [`UserAgent::answer`], ...);
+//! - outputs: drain [`UserAgent::poll_output`] after every input — [`UaOutput::Transmit`] for the
+//!   sockets, [`UaOutput::Event`] for the application — then sleep until
+//!   [`UserAgent::poll_timeout`].
+//!
+//! Routing follows the layering of RFC 3261 §17 → §12 → usages: the transaction layer matches
+//! retransmissions and responses; a request with a To tag goes to the call owning that dialog
+//! (481 when none does), a new INVITE creates an incoming call, OPTIONS is answered here, and
+//! anything else gets 405 or 501. Requests failing [`validate_request`] get the rejection
+//! response. Tags, Call-IDs, branches and cnonces come from the seeded RNG of [`UaConfig`].
+//!
+//! NAT (RFC 3581): our Via always carries `rport`; when a registrar's 2xx shows a different
+//! public address in `received`/`rport`, the registration re-registers with that address in
+//! its Contact (see [`register`]).
+//!
+//! ```
+//! use std::time::Instant;
+//! use dialtone_sip::ua::{RegisterConfig, UaConfig, UaOutput, UserAgent};
+//! use dialtone_sip::transport::{Peer, TransportKind};
+//! use dialtone_sip_message::Uri;
+//!
+//! fn start(now: Instant) {
+//!     let mut ua = UserAgent::new(UaConfig::new("127.0.0.1:5070".parse().unwrap(), 42));
+//!     let server = Peer::new(TransportKind::Udp, "127.0.0.1:5060".parse().unwrap());
+//!     let cfg = RegisterConfig::new(
+//!         Uri::parse("sip:example.com").unwrap(),
+//!         Uri::parse("sip:alice@example.com").unwrap(),
+//!         Uri::parse("sip:alice@127.0.0.1:5070").unwrap(),
+//!         server,
+//!     );
+//!     let _reg = ua.register(now, cfg);
+//!     while let Some(out) = ua.poll_output() {
+//!         match out {
+//!             UaOutput::Transmit { dest, message } => { let _ = (dest, message.to_bytes()); }
+//!             UaOutput::Event(event) => { let _ = event; }
+//!         }
+//!     }
+//!     let _wake_at = ua.poll_timeout();
+//! }
+//! # let _ = start;
+//! ```
+
+mod accept;
+pub mod call;
+mod close;
+mod connect;
+mod context;
+mod incoming;
+pub mod register;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use dialtone_sip_message::{Message, NameAddr, Request, UasPolicy, Uri};
+
+use crate::auth::Credentials;
+use crate::random::Xorshift;
+use crate::timer::TimerConfig;
+use crate::transaction::{TransactionEvent, TransactionLayer, TransactionOutput};
+use crate::transport::Peer;
+
+pub use self::call::{CallState, EndReason};
+pub use self::register::{RegisterConfig, RegistrationState};
+
+use self::call::Call;
+use self::context::Ctx;
+use self::register::Registration;
+
+/// Methods we implement and list in `Allow` (RFC 3261 §20.5).
+pub const ALLOWED_METHODS: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE";
+
+/// Handle of a registration created by [`UserAgent::register`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RegId(u64);
+
+impl fmt::Display for RegId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "reg{}", self.0)
+    }
+}
+
+/// Handle of a call (outgoing from [`UserAgent::invite`] or incoming via
+/// [`UaEvent::IncomingCall`]). Not the SIP Call-ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallId(u64);
+
+impl fmt::Display for CallId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "call{}", self.0)
+    }
+}
+
+/// Settings of the whole user agent.
+#[derive(Debug, Clone)]
+pub struct UaConfig {
+    /// Our address as written in Via sent-by and in the Contact of calls we answer.
+    pub local_addr: SocketAddr,
+    /// Seed of the RNG behind tags, Call-IDs, branches and cnonces. Seed from OS entropy in the
+    /// runtime, with a constant in tests.
+    pub seed: u64,
+    /// T1/T2/T4.
+    pub timers: TimerConfig,
+    /// `User-Agent` header value; `None` sends none.
+    pub user_agent: Option<String>,
+    /// What incoming requests are checked against (RFC 3261 §8.2).
+    pub policy: UasPolicy,
+    /// An incoming call not answered within this time is rejected with 480.
+    pub incoming_ring_timeout: Duration,
+}
+
+impl UaConfig {
+    /// Defaults: RFC 3261 timers, `User-Agent: Dialtone`, SDP only, 120 s ring timeout.
+    pub fn new(local_addr: SocketAddr, seed: u64) -> UaConfig {
+        UaConfig {
+            local_addr,
+            seed,
+            timers: TimerConfig::default(),
+            user_agent: Some("Dialtone".to_owned()),
+            policy: UasPolicy::default(),
+            incoming_ring_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// An outgoing call (RFC 3261 §13.2).
+#[derive(Debug, Clone)]
+pub struct InviteConfig {
+    /// Request-URI and To.
+    pub target: Uri,
+    /// Our identity (From); a tag is added.
+    pub from: NameAddr,
+    /// Our Contact.
+    pub contact: Uri,
+    /// The SDP offer; `None` makes a late-offer INVITE (the peer offers in its 2xx, we answer
+    /// in the ACK through [`UserAgent::answer`]).
+    pub sdp: Option<Vec<u8>>,
+    /// Credentials for 401/407 challenges.
+    pub auth: Option<Credentials>,
+    /// Outbound proxy, sent as `Route: <uri;lr>`.
+    pub route: Option<Uri>,
+    /// Where the INVITE goes (the outbound proxy or the target, resolved by the runtime).
+    pub dest: Peer,
+    /// Give up (CANCEL) when no final answer arrives in this time after the INVITE.
+    pub no_answer_timeout: Option<Duration>,
+}
+
+impl InviteConfig {
+    /// A call to `target` from `from`, no auth, no proxy, no no-answer timeout.
+    pub fn new(
+        target: Uri,
+        from: NameAddr,
+        contact: Uri,
+        sdp: Option<Vec<u8>>,
+        dest: Peer,
+    ) -> InviteConfig {
+        InviteConfig {
+            target,
+            from,
+            contact,
+            sdp,
+            auth: None,
+            route: None,
+            dest,
+            no_answer_timeout: None,
+        }
+    }
+}
+
+/// Something for the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // rare, drained at once
+pub enum UaEvent {
+    /// A registration changed state.
+    Registration {
+        /// Which registration.
+        id: RegId,
+        /// Its new state.
+        state: RegistrationState,
+    },
+    /// A new incoming call; it is ringing (180 sent). Answer with [`UserAgent::answer`] or
+    /// [`UserAgent::reject`].
+    IncomingCall {
+        /// Handle for the commands.
+        id: CallId,
+        /// The caller (From).
+        from: NameAddr,
+        /// Whom the caller called (To).
+        to: NameAddr,
+        /// The caller's SDP offer; `None` for a late offer (ours goes in the 200).
+        sdp: Option<Vec<u8>>,
+    },
+    /// A call changed state.
+    Call {
+        /// Which call.
+        id: CallId,
+        /// Its new state.
+        state: CallState,
+    },
+    /// The peer sent a new session description inside an established call (re-INVITE,
+    /// UPDATE); we answered it with our current one.
+    RemoteSdp {
+        /// Which call.
+        id: CallId,
+        /// The SDP.
+        sdp: Vec<u8>,
+    },
+}
+
+/// One output of [`UserAgent::poll_output`].
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // drained at once; boxing every message buys nothing
+pub enum UaOutput {
+    /// Send `message` to `dest`.
+    Transmit {
+        /// Where.
+        dest: Peer,
+        /// What.
+        message: Message,
+    },
+    /// Tell the application.
+    Event(UaEvent),
+}
+
+/// A command the user agent could not carry out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UaError {
+    /// No call with this handle (never existed or already over).
+    #[error("no call {0}")]
+    UnknownCall(CallId),
+    /// No registration with this handle.
+    #[error("no registration {0}")]
+    UnknownRegistration(RegId),
+    /// The call is not in a state where this command applies.
+    #[error("{call}: cannot {command} in the current state")]
+    WrongState {
+        /// The call.
+        call: CallId,
+        /// The command.
+        command: &'static str,
+    },
+    /// A reject code outside 300–699.
+    #[error("{0} is not a final error status")]
+    InvalidStatus(u16),
+}
+
+/// The sans-IO user agent. See the [module documentation](self).
+#[derive(Debug)]
+pub struct UserAgent {
+    config: UaConfig,
+    tl: TransactionLayer,
+    rng: Xorshift,
+    next_handle: u64,
+    registrations: Vec<Registration>,
+    calls: Vec<Call>,
+    out: VecDeque<UaOutput>,
+}
+
+impl UserAgent {
+    /// A user agent with no registration and no call.
+    pub fn new(config: UaConfig) -> UserAgent {
+        UserAgent {
+            tl: TransactionLayer::new(config.timers),
+            rng: Xorshift::new(config.seed),
+            config,
+            next_handle: 0,
+            registrations: Vec::new(),
+            calls: Vec::new(),
+            out: VecDeque::new(),
+        }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &UaConfig {
+        &self.config
+    }
+
+    /// A message arrived from `from`.
+    pub fn handle_message(&mut self, now: Instant, from: Peer, message: Message) {
+        if let Message::Request(request) = &message {
+            // No transaction can hold a request without CSeq; answer it statelessly (§8.2.6).
+            if request.cseq().is_err() && request.top_via().is_ok() {
+                incoming::reject_stateless(&mut self.tl, from, request, 400, "Bad CSeq");
+                self.pump(now);
+                return;
+            }
+        }
+        // Errors are messages dropped by the transaction layer (no Via, stray responses):
+        // there is nobody to answer.
+        let _ = self.tl.handle_message(now, from, message);
+        self.pump(now);
+    }
+
+    /// The transport could not reach `dest`.
+    pub fn handle_transport_error(&mut self, now: Instant, dest: Peer) {
+        self.tl.handle_transport_error(now, dest);
+        self.pump(now);
+    }
+
+    /// Time passed: fire every due timer.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.tl.handle_timeout(now);
+        self.pump(now);
+        let (mut ctx, regs, calls) = self.split(now);
+        for reg in regs.iter_mut() {
+            if reg.deadline().is_some_and(|at| at <= now) {
+                reg.on_timer(&mut ctx);
+            }
+        }
+        for call in calls.iter_mut() {
+            call.on_timers(&mut ctx);
+        }
+        self.pump(now);
+    }
+
+    /// The next output; drain until `None` after every input.
+    pub fn poll_output(&mut self) -> Option<UaOutput> {
+        self.out.pop_front()
+    }
+
+    /// When [`UserAgent::handle_timeout`] must next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let regs = self.registrations.iter().filter_map(Registration::deadline);
+        let calls = self.calls.iter().filter_map(Call::deadline);
+        self.tl
+            .poll_timeout()
+            .into_iter()
+            .chain(regs)
+            .chain(calls)
+            .min()
+    }
+
+    /// Starts registering (RFC 3261 §10.2) and keeps the binding refreshed.
+    pub fn register(&mut self, now: Instant, config: RegisterConfig) -> RegId {
+        let id = RegId(self.allocate());
+        let (mut ctx, regs, _) = self.split(now);
+        let mut reg = Registration::new(id, config, &mut ctx);
+        reg.start(&mut ctx);
+        regs.push(reg);
+        self.pump(now);
+        id
+    }
+
+    /// Removes the binding (REGISTER with Expires: 0); reports
+    /// [`RegistrationState::Unregistered`] when done.
+    pub fn unregister(&mut self, now: Instant, id: RegId) -> Result<(), UaError> {
+        let (mut ctx, regs, _) = self.split(now);
+        let reg = regs
+            .iter_mut()
+            .find(|r| r.id() == id)
+            .ok_or(UaError::UnknownRegistration(id))?;
+        reg.unregister(&mut ctx);
+        self.pump(now);
+        Ok(())
+    }
+
+    /// The Contact a registration currently registers (after a NAT rewrite: the public one).
+    pub fn registration_contact(&self, id: RegId) -> Option<&Uri> {
+        self.registrations
+            .iter()
+            .find(|r| r.id() == id)
+            .map(Registration::contact)
+    }
+
+    /// Places a call (RFC 3261 §13.2).
+    pub fn invite(&mut self, now: Instant, config: InviteConfig) -> CallId {
+        let id = CallId(self.allocate());
+        let (mut ctx, _, calls) = self.split(now);
+        let call = Call::outgoing(id, config, &mut ctx);
+        calls.push(call);
+        self.pump(now);
+        id
+    }
+
+    /// Answers a ringing incoming call with `sdp` (our offer or answer), or — for an outgoing
+    /// late-offer call whose 2xx carried the peer's offer — sends the ACK with our answer.
+    pub fn answer(&mut self, now: Instant, id: CallId, sdp: Vec<u8>) -> Result<(), UaError> {
+        let (mut ctx, _, calls) = self.split(now);
+        let call = find(calls, id)?;
+        call.answer(sdp, &mut ctx)?;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Rejects a ringing incoming call with `code` (486 busy, 603 decline, 480 unavailable...).
+    pub fn reject(&mut self, now: Instant, id: CallId, code: u16) -> Result<(), UaError> {
+        if !(300..=699).contains(&code) {
+            return Err(UaError::InvalidStatus(code));
+        }
+        let (mut ctx, _, calls) = self.split(now);
+        let call = find(calls, id)?;
+        call.reject(code, &mut ctx)?;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Ends a call however it stands: CANCEL before an answer, BYE after, 603 for an incoming
+    /// call still ringing.
+    pub fn hangup(&mut self, now: Instant, id: CallId) -> Result<(), UaError> {
+        let (mut ctx, _, calls) = self.split(now);
+        let call = find(calls, id)?;
+        call.hangup(&mut ctx);
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Current state of a call, if it still exists.
+    pub fn call_state(&self, id: CallId) -> Option<&CallState> {
+        self.calls.iter().find(|c| c.id() == id).map(Call::state)
+    }
+
+    /// Current state of a registration, if it still exists.
+    pub fn registration_state(&self, id: RegId) -> Option<&RegistrationState> {
+        self.registrations
+            .iter()
+            .find(|r| r.id() == id)
+            .map(Registration::state)
+    }
+
+    fn allocate(&mut self) -> u64 {
+        self.next_handle += 1;
+        self.next_handle
+    }
+
+    fn split(&mut self, now: Instant) -> (Ctx<'_>, &mut Vec<Registration>, &mut Vec<Call>) {
+        (
+            Ctx {
+                now,
+                tl: &mut self.tl,
+                rng: &mut self.rng,
+                config: &self.config,
+                out: &mut self.out,
+            },
+            &mut self.registrations,
+            &mut self.calls,
+        )
+    }
+
+    /// Drains the transaction layer, routing its events, and forgets finished usages.
+    fn pump(&mut self, now: Instant) {
+        while let Some(output) = self.tl.poll_output() {
+            match output {
+                TransactionOutput::Transmit { dest, message } => {
+                    self.out.push_back(UaOutput::Transmit { dest, message })
+                }
+                TransactionOutput::Event(event) => self.route(now, event),
+            }
+        }
+        self.registrations.retain(|r| !r.is_done());
+        self.calls.retain(|c| !c.is_done());
+    }
+
+    fn route(&mut self, now: Instant, event: TransactionEvent) {
+        match event {
+            TransactionEvent::Request { id, from, request } => {
+                self.on_request(now, id, from, request)
+            }
+            TransactionEvent::Cancel {
+                id,
+                invite,
+                from: _,
+                request,
+            } => {
+                let (mut ctx, _, calls) = self.split(now);
+                let call = invite.and_then(|inv| calls.iter_mut().find(|c| c.owns_server(inv)));
+                match call {
+                    Some(call) => call.on_cancel(id, &request, &mut ctx),
+                    None => incoming::respond(&mut ctx, id, &request, 481, None),
+                }
+            }
+            TransactionEvent::StrayAck { from: _, request } => {
+                let (mut ctx, _, calls) = self.split(now);
+                if let Some(call) = calls.iter_mut().find(|c| c.matches_in_dialog(&request)) {
+                    call.on_ack(&request, &mut ctx);
+                }
+            }
+            TransactionEvent::Response { id, response } => {
+                let (mut ctx, regs, calls) = self.split(now);
+                if let Some(reg) = regs.iter_mut().find(|r| r.owns(id)) {
+                    reg.on_response(id, response, &mut ctx);
+                } else if let Some(call) = calls.iter_mut().find(|c| c.owns_client(id)) {
+                    call.on_response(id, response, &mut ctx);
+                }
+            }
+            TransactionEvent::Timeout { id } | TransactionEvent::TransportError { id } => {
+                let timeout = matches!(event, TransactionEvent::Timeout { .. });
+                let (code, reason) = if timeout {
+                    (408, "Request Timeout")
+                } else {
+                    (503, "Transport Error")
+                };
+                let (mut ctx, regs, calls) = self.split(now);
+                if let Some(reg) = regs.iter_mut().find(|r| r.owns(id)) {
+                    reg.on_failure(id, code, reason, &mut ctx);
+                } else if let Some(call) = calls
+                    .iter_mut()
+                    .find(|c| c.owns_client(id) || c.owns_server(id))
+                {
+                    call.on_failure(id, code, reason, &mut ctx);
+                }
+            }
+            TransactionEvent::Terminated { id } => {
+                for call in &mut self.calls {
+                    call.on_terminated(id);
+                }
+            }
+        }
+    }
+
+    fn on_request(
+        &mut self,
+        now: Instant,
+        id: crate::transaction::TransactionId,
+        from: Peer,
+        request: Request,
+    ) {
+        let (mut ctx, _, calls) = self.split(now);
+        // An ACK for a 2xx matched to our Accepted INVITE transaction.
+        if request.method == dialtone_sip_message::Method::Ack {
+            if let Some(call) = calls
+                .iter_mut()
+                .find(|c| c.owns_server(id) || c.matches_in_dialog(&request))
+            {
+                call.on_ack(&request, &mut ctx);
+            }
+            return;
+        }
+        if let Err(rejection) = dialtone_sip_message::validate_request(&request, &ctx.config.policy)
+        {
+            incoming::reject(&mut ctx, id, &request, &rejection);
+            return;
+        }
+        let has_to_tag = request.to().ok().and_then(|to| to.tag().map(str::to_owned));
+        if has_to_tag.is_some() {
+            match calls.iter_mut().find(|c| c.matches_in_dialog(&request)) {
+                Some(call) => call.on_in_dialog_request(id, from, request, &mut ctx),
+                None => incoming::respond(&mut ctx, id, &request, 481, None),
+            }
+            return;
+        }
+        match request.method {
+            dialtone_sip_message::Method::Invite => {
+                let handle = CallId(self.next_handle + 1);
+                self.next_handle += 1;
+                let (mut ctx, _, calls) = self.split(now);
+                if let Some(call) = Call::incoming(handle, id, from, request, &mut ctx) {
+                    calls.push(call);
+                }
+            }
+            _ => incoming::out_of_dialog(&mut ctx, id, &request),
+        }
+    }
+}
+
+fn find(calls: &mut [Call], id: CallId) -> Result<&mut Call, UaError> {
+    calls
+        .iter_mut()
+        .find(|c| c.id() == id)
+        .ok_or(UaError::UnknownCall(id))
+}

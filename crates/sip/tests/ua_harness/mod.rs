@@ -1,0 +1,436 @@
+//! A simulated network for user-agent tests: `UserAgent`s and scripted peers (a registrar, a
+//! redirect server, a challenging UAS) at loopback addresses, wired back to back in memory.
+//! Every message goes through bytes (serialize, parse), time is simulated (nothing sleeps), and
+//! a filter can drop chosen messages.
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use dialtone_sip::transport::{Peer, TransportKind};
+use dialtone_sip::ua::{CallId, CallState, InviteConfig, UaConfig, UaEvent, UaOutput, UserAgent};
+use dialtone_sip_message::{Message, Method, NameAddr, Request, Response, Uri};
+
+/// A scripted peer: gets (now, from, message), returns messages to send as (dest, message).
+pub type Script = Box<dyn FnMut(Instant, Peer, Message) -> Vec<(Peer, Message)>>;
+
+enum Node {
+    Ua(Box<UserAgent>),
+    Script(Script),
+}
+
+/// One message on the wire.
+#[derive(Debug, Clone)]
+pub struct Wire {
+    pub at: Instant,
+    pub from: SocketAddr,
+    pub to: SocketAddr,
+    pub message: Message,
+}
+
+impl Wire {
+    pub fn request(&self) -> Option<&Request> {
+        self.message.as_request()
+    }
+    pub fn response(&self) -> Option<&Response> {
+        self.message.as_response()
+    }
+    pub fn is_method(&self, m: &Method) -> bool {
+        self.request().is_some_and(|r| &r.method == m)
+    }
+    /// A response whose CSeq method is `m` and status `status`.
+    pub fn is_response(&self, status: u16, m: &Method) -> bool {
+        self.response()
+            .is_some_and(|r| r.status == status && r.cseq().is_ok_and(|c| &c.method == m))
+    }
+}
+
+/// Decides whether a message is lost.
+pub type DropFilter = Box<dyn FnMut(&Wire) -> bool>;
+
+pub struct Net {
+    pub start: Instant,
+    pub now: Instant,
+    nodes: Vec<(SocketAddr, Node)>,
+    events: Vec<Vec<(Instant, UaEvent)>>,
+    queue: VecDeque<Wire>,
+    /// Every message sent, delivered or not.
+    pub log: Vec<Wire>,
+    pub drop: Option<DropFilter>,
+}
+
+pub fn addr(s: &str) -> SocketAddr {
+    s.parse().expect("test address")
+}
+
+pub fn udp(s: &str) -> Peer {
+    Peer::new(TransportKind::Udp, addr(s))
+}
+
+pub fn uri(s: &str) -> Uri {
+    Uri::parse(s).expect("test URI")
+}
+
+impl Net {
+    pub fn new() -> Net {
+        // Any instant will do: the user agents only compare instants.
+        let start = std::time::Instant::now();
+        Net {
+            start,
+            now: start,
+            nodes: Vec::new(),
+            events: Vec::new(),
+            queue: VecDeque::new(),
+            log: Vec::new(),
+            drop: None,
+        }
+    }
+
+    /// Adds a user agent at `address`; returns its index.
+    pub fn add_ua(&mut self, address: &str, seed: u64) -> usize {
+        let ua = UserAgent::new(UaConfig::new(addr(address), seed));
+        self.nodes.push((addr(address), Node::Ua(Box::new(ua))));
+        self.events.push(Vec::new());
+        self.nodes.len() - 1
+    }
+
+    /// Adds a scripted peer at `address`; returns its index.
+    pub fn add_script(&mut self, address: &str, script: Script) -> usize {
+        self.nodes.push((addr(address), Node::Script(script)));
+        self.events.push(Vec::new());
+        self.nodes.len() - 1
+    }
+
+    pub fn addr_of(&self, node: usize) -> SocketAddr {
+        self.nodes[node].0
+    }
+
+    pub fn ua(&mut self, node: usize) -> &mut UserAgent {
+        match &mut self.nodes[node].1 {
+            Node::Ua(ua) => ua,
+            Node::Script(_) => panic!("node {node} is a script"),
+        }
+    }
+
+    /// Runs a command on a user agent, then delivers everything that follows.
+    pub fn cmd<R>(&mut self, node: usize, f: impl FnOnce(&mut UserAgent, Instant) -> R) -> R {
+        let r = self.cmd_no_deliver(node, f);
+        self.deliver();
+        r
+    }
+
+    /// Runs a command and collects its outputs, but delivers nothing yet (for races).
+    pub fn cmd_no_deliver<R>(
+        &mut self,
+        node: usize,
+        f: impl FnOnce(&mut UserAgent, Instant) -> R,
+    ) -> R {
+        let now = self.now;
+        let r = f(self.ua(node), now);
+        self.collect(node);
+        r
+    }
+
+    /// Moves a user agent's outputs onto the wire and into its event list.
+    fn collect(&mut self, node: usize) {
+        let from = self.nodes[node].0;
+        let now = self.now;
+        let mut sent = Vec::new();
+        if let Node::Ua(ua) = &mut self.nodes[node].1 {
+            while let Some(out) = ua.poll_output() {
+                match out {
+                    UaOutput::Transmit { dest, message } => sent.push((dest, message)),
+                    UaOutput::Event(e) => self.events[node].push((now, e)),
+                }
+            }
+        }
+        for (dest, message) in sent {
+            self.send(from, dest.addr, message);
+        }
+    }
+
+    fn send(&mut self, from: SocketAddr, to: SocketAddr, message: Message) {
+        // Through the wire format, as a socket would.
+        let bytes = message.to_bytes();
+        let message = Message::parse(&bytes).expect("what we send parses");
+        let wire = Wire {
+            at: self.now,
+            from,
+            to,
+            message,
+        };
+        self.log.push(wire.clone());
+        let lost = self.drop.as_mut().is_some_and(|f| f(&wire));
+        if !lost {
+            self.queue.push_back(wire);
+        }
+    }
+
+    /// Puts a hand-made message on the wire from `from` and delivers everything.
+    pub fn inject(&mut self, from: &str, to: &str, message: Message) {
+        self.send(addr(from), addr(to), message);
+        self.deliver();
+    }
+
+    /// Delivers queued messages (zero latency) until the network is quiet.
+    pub fn deliver(&mut self) {
+        while let Some(wire) = self.queue.pop_front() {
+            let Some(node) = self.nodes.iter().position(|(a, _)| *a == wire.to) else {
+                continue; // nobody there: lost
+            };
+            let from = Peer::new(TransportKind::Udp, wire.from);
+            let now = self.now;
+            let replies = match &mut self.nodes[node].1 {
+                Node::Ua(ua) => {
+                    ua.handle_message(now, from, wire.message);
+                    Vec::new()
+                }
+                Node::Script(script) => script(now, from, wire.message),
+            };
+            let me = self.nodes[node].0;
+            for (dest, message) in replies {
+                self.send(me, dest.addr, message);
+            }
+            self.collect(node);
+        }
+    }
+
+    /// Advances simulated time to `until`, firing every user agent's timers on the way.
+    pub fn run_until(&mut self, until: Instant) {
+        loop {
+            self.deliver();
+            let next = (0..self.nodes.len())
+                .filter_map(|i| match &self.nodes[i].1 {
+                    Node::Ua(ua) => ua.poll_timeout().map(|t| (t, i)),
+                    Node::Script(_) => None,
+                })
+                .min();
+            match next {
+                Some((at, node)) if at <= until => {
+                    self.now = self.now.max(at);
+                    let now = self.now;
+                    self.ua(node).handle_timeout(now);
+                    self.collect(node);
+                }
+                _ => break,
+            }
+        }
+        self.now = self.now.max(until);
+    }
+
+    pub fn run_for(&mut self, d: Duration) {
+        let until = self.now + d;
+        self.run_until(until);
+    }
+
+    pub fn events(&self, node: usize) -> Vec<UaEvent> {
+        self.events[node].iter().map(|(_, e)| e.clone()).collect()
+    }
+
+    pub fn timed_events(&self, node: usize) -> &[(Instant, UaEvent)] {
+        &self.events[node]
+    }
+
+    /// The call states reported for `call` on `node`, in order.
+    pub fn call_states(&self, node: usize, call: CallId) -> Vec<CallState> {
+        self.events[node]
+            .iter()
+            .filter_map(|(_, e)| match e {
+                UaEvent::Call { id, state } if *id == call => Some(state.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The handle of the last incoming call reported on `node`.
+    pub fn incoming_call(&self, node: usize) -> Option<CallId> {
+        self.events[node].iter().rev().find_map(|(_, e)| match e {
+            UaEvent::IncomingCall { id, .. } => Some(*id),
+            _ => None,
+        })
+    }
+
+    /// Messages on the wire matching `f`.
+    pub fn sent(&self, f: impl Fn(&Wire) -> bool) -> Vec<&Wire> {
+        self.log.iter().filter(|w| f(w)).collect()
+    }
+}
+
+pub fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+/// An INVITE from alice (node at `from_addr`) to bob at `to_addr`, offering `sdp`.
+pub fn invite_config(from_addr: &str, to_addr: &str, sdp: Option<&str>) -> InviteConfig {
+    InviteConfig::new(
+        uri(&format!("sip:bob@{to_addr}")),
+        NameAddr::parse("\"Alice\" <sip:alice@example.com>").expect("test name-addr"),
+        uri(&format!("sip:alice@{from_addr}")),
+        sdp.map(|s| s.as_bytes().to_vec()),
+        udp(to_addr),
+    )
+}
+
+/// A response to `req` with To tag `tag` (scripts' helper).
+pub fn reply(req: &Request, status: u16, tag: &str) -> Response {
+    let mut resp = Response::for_request(req, status, dialtone_sip_message::default_reason(status));
+    if let Ok(mut to) = req.to() {
+        if to.tag().is_none() {
+            to.set_tag(tag);
+        }
+        resp.headers.set("To", to.to_string());
+    }
+    resp
+}
+
+/// Pulls `name=value` (quotes stripped) out of a Digest header value.
+pub fn digest_param(value: &str, name: &str) -> Option<String> {
+    let ch = dialtone_sip::auth::Challenge::parse(value).ok()?;
+    match name {
+        "realm" => Some(ch.realm),
+        "nonce" => Some(ch.nonce),
+        _ => ch
+            .params
+            .into_iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v),
+    }
+}
+
+/// A tiny registrar: digest-challenges REGISTERs (MD5, qop=auth, a fresh nonce per 401),
+/// checks the answer against `password`, grants `granted` seconds (or Min-Expires rules), and
+/// can pretend to sit behind a NAT by stamping `received`/`rport` with `nat`.
+#[derive(Debug, Default)]
+pub struct Registrar {
+    pub password: String,
+    pub granted: u32,
+    pub min_expires: Option<u32>,
+    pub nat: Option<(String, u16)>,
+    /// Every REGISTER received, in order.
+    pub requests: Vec<Request>,
+    /// Status of every answer sent, in order.
+    pub answers: Vec<u16>,
+    /// Drop every REGISTER without answering.
+    pub silent: bool,
+    nonces: u32,
+}
+
+impl Registrar {
+    pub fn new(password: &str, granted: u32) -> Registrar {
+        Registrar {
+            password: password.to_owned(),
+            granted,
+            ..Registrar::default()
+        }
+    }
+
+    /// Whether the Authorization on `req` is a correct answer to one of our nonces.
+    fn authorized(&self, req: &Request) -> bool {
+        let Some(value) = req.headers.get("Authorization") else {
+            return false;
+        };
+        let (Some(user), Some(nonce), Some(uri), Some(response), Some(cnonce), Some(nc)) = (
+            digest_param(value, "username"),
+            digest_param(value, "nonce"),
+            digest_param(value, "uri"),
+            digest_param(value, "response"),
+            digest_param(value, "cnonce"),
+            digest_param(value, "nc"),
+        ) else {
+            return false;
+        };
+        let issued = (1..=self.nonces).any(|n| format!("nonce{n}") == nonce);
+        let ch = dialtone_sip::auth::Challenge::parse(&format!(
+            r#"Digest realm="example.com", nonce="{nonce}", qop="auth""#
+        ))
+        .expect("own challenge parses");
+        let creds = dialtone_sip::auth::Credentials::new(user, self.password.as_str());
+        let nc = u32::from_str_radix(&nc, 16).unwrap_or(0);
+        let expected =
+            dialtone_sip::auth::authorize(&ch, &creds, &req.method, &uri, &req.body, nc, &cnonce);
+        issued && digest_param(&expected, "response") == Some(response)
+    }
+
+    fn handle(&mut self, req: Request) -> Option<Response> {
+        self.requests.push(req.clone());
+        if self.silent {
+            return None;
+        }
+        let mut req = req;
+        if let Some((host, port)) = &self.nat {
+            let mut vias = req.vias().expect("REGISTER has Via");
+            vias[0].set_param("received", Some(host));
+            vias[0].set_param("rport", Some(&port.to_string()));
+            let line: Vec<String> = vias.iter().map(ToString::to_string).collect();
+            req.headers.set("Via", line.join(", "));
+        }
+        let resp = if !self.authorized(&req) {
+            self.nonces += 1;
+            let mut r = reply(&req, 401, "regtag");
+            r.headers.push(
+                "WWW-Authenticate",
+                format!(
+                    r#"Digest realm="example.com", nonce="nonce{}", qop="auth", algorithm=MD5"#,
+                    self.nonces
+                ),
+            );
+            r
+        } else {
+            let asked = req.expires().unwrap_or(3600);
+            match self.min_expires {
+                Some(min) if asked != 0 && asked < min => {
+                    let mut r = reply(&req, 423, "regtag");
+                    r.headers.push("Min-Expires", min.to_string());
+                    r
+                }
+                _ => {
+                    let mut r = reply(&req, 200, "regtag");
+                    let granted = if asked == 0 {
+                        0
+                    } else {
+                        self.granted.max(self.min_expires.unwrap_or(0))
+                    };
+                    for c in req.contacts().expect("Contact parses") {
+                        if c.param("expires") == Some(Some("0")) || asked == 0 {
+                            continue;
+                        }
+                        r.headers
+                            .push("Contact", format!("<{}>;expires={granted}", c.uri));
+                    }
+                    r
+                }
+            }
+        };
+        self.answers.push(resp.status);
+        Some(resp)
+    }
+}
+
+/// Wraps a shared [`Registrar`] as a network script.
+pub fn registrar_script(state: std::rc::Rc<std::cell::RefCell<Registrar>>) -> Script {
+    Box::new(move |_now, from, message| match message {
+        Message::Request(req) if req.method == Method::Register => state
+            .borrow_mut()
+            .handle(req)
+            .map(|resp| vec![(from, Message::Response(resp))])
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    })
+}
+
+/// A script that records everything it receives and answers nothing.
+pub fn recorder(log: std::rc::Rc<std::cell::RefCell<Vec<Message>>>) -> Script {
+    Box::new(move |_, _, msg| {
+        log.borrow_mut().push(msg);
+        Vec::new()
+    })
+}
+
+/// Parses a request written with `\n` line ends.
+pub fn request_text(text: &str) -> Request {
+    match Message::parse(text.replace('\n', "\r\n").as_bytes()).expect("test request parses") {
+        Message::Request(r) => r,
+        Message::Response(_) => panic!("expected a request"),
+    }
+}
