@@ -168,12 +168,15 @@ impl RemoteFormat {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct PayloadTypes {
     map: Vec<(FormatKey, u8)>,
+    /// Numbers the peer used for formats we did not take: never given to another
+    /// format of ours, so no number changes meaning within the session.
+    reserved: Vec<u8>,
 }
 
 impl PayloadTypes {
     /// The number for `key` in an `m=` line that already uses `taken`: its static type,
-    /// the number it had before, or the lowest free dynamic number. `None` when the
-    /// dynamic range is exhausted.
+    /// the number it had before, or the lowest free dynamic number. `None` only when all
+    /// 32 dynamic numbers are taken.
     pub fn assign(&mut self, key: FormatKey, taken: &[u8]) -> Option<u8> {
         if let Some(pt) = key.codec.static_payload_type() {
             if !taken.contains(&pt) {
@@ -185,10 +188,23 @@ impl PayloadTypes {
                 return Some(pt);
             }
         }
+        let free = |pt: &u8| !taken.contains(pt) && !self.map.iter().any(|(_, p)| p == pt);
+        // Prefer numbers the peer never used; when it used them all (WebRTC peers use
+        // most of the range), reuse one of those rather than fail.
         let pt = (96..=127u8)
-            .find(|pt| !taken.contains(pt) && !self.map.iter().any(|(_, p)| p == pt))?;
+            .find(|pt| free(pt) && !self.reserved.contains(pt))
+            .or_else(|| (96..=127u8).find(free))?;
         self.map.push((key, pt));
         Some(pt)
+    }
+
+    /// Records the payload numbers a peer's `m=` line uses (RFC 3264 §8.3.2).
+    pub fn reserve(&mut self, m: &MediaDescription) {
+        for pt in m.payload_types() {
+            if !self.reserved.contains(&pt) {
+                self.reserved.push(pt);
+            }
+        }
     }
 
     /// Records that `key` is numbered `pt` in this session (from a negotiation).

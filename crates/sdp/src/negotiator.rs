@@ -137,6 +137,9 @@ impl Negotiator {
         }
         self.pending = None;
         let (negotiated, learned) = read_answer(&pending.offer, answer)?;
+        for m in &answer.media {
+            self.payload_types.reserve(m);
+        }
         for (key, pt) in learned {
             self.payload_types.learn(key, pt);
         }
@@ -159,6 +162,9 @@ impl Negotiator {
         let origin = Origin::new("-", self.session_id, self.version, params.address);
         let answer = build_answer(&self.policy, params, offer, origin)?;
         let sdp = self.stamp(answer.sdp);
+        for m in &offer.media {
+            self.payload_types.reserve(m);
+        }
         for (key, pt) in answer.learned {
             self.payload_types.learn(key, pt);
         }
