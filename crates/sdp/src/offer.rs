@@ -47,7 +47,8 @@ impl Slot {
     }
 }
 
-/// `v= o= s= c=`, the extra lines, `t=0 0` (extra lines after `c=`, before `t=`).
+/// `v= o= s= c=`, the extra lines, `t=0 0` (extra lines after `c=`, before `t=`), the
+/// caller's session-level attributes.
 pub(crate) fn session_lines(origin: Origin, params: &SessionParams) -> SessionDescription {
     SessionDescription {
         origin,
@@ -64,7 +65,7 @@ pub(crate) fn session_lines(origin: Origin, params: &SessionParams) -> SessionDe
             .collect(),
         times: vec![Timing::default()],
         key: None,
-        attributes: Vec::new(),
+        attributes: params.session_attributes.clone(),
         media: Vec::new(),
     }
 }

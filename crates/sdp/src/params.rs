@@ -54,6 +54,9 @@ pub struct SessionParams {
     pub extra_lines: Vec<ExtraLine>,
     /// Per-call strip list: codecs removed from this offer or answer.
     pub strip: Vec<CodecName>,
+    /// Session-level attributes written after `t=` (e.g. `a=group:BUNDLE ...` or
+    /// `a=ice-lite` from the media layer).
+    pub session_attributes: Vec<Attribute>,
 }
 
 impl SessionParams {
@@ -68,6 +71,7 @@ impl SessionParams {
             rtcp_mux: true,
             extra_lines: Vec::new(),
             strip: Vec::new(),
+            session_attributes: Vec::new(),
         }
     }
 
