@@ -10,7 +10,7 @@
 use crate::codec::{CodecName, CodecPolicy, MediaKind};
 use crate::direction::Direction;
 use crate::error::SdpError;
-use crate::format::{our_fmtp, FormatKey, LocalFormat, RemoteFormat, VIDEO_FEEDBACK};
+use crate::format::{our_fmtp, FormatKey, LocalFormat, RemoteFormat};
 use crate::h264;
 use crate::media::MediaDescription;
 use crate::negotiated::{
@@ -154,16 +154,7 @@ fn answer_line(
         .chain(telephone_event.map(|te| (te, Some("0-16".to_string()))))
     {
         let feedback = match kind {
-            MediaKind::Video => offered
-                .rtcp_feedback(format.payload_type)
-                .into_iter()
-                .filter(|fb| {
-                    VIDEO_FEEDBACK
-                        .iter()
-                        .any(|ours| ours.eq_ignore_ascii_case(fb))
-                })
-                .map(str::to_string)
-                .collect(),
+            MediaKind::Video => format.feedback.iter().map(|f| f.to_string()).collect(),
             MediaKind::Audio => Vec::new(),
         };
         LocalFormat {

@@ -62,7 +62,8 @@ impl Attribute {
     pub(crate) fn parse(text: &str) -> Option<Self> {
         let (name, value) = match text.split_once(':') {
             Some((name, value)) => (name, Some(value)),
-            None => (text, None),
+            // Some peers leave trailing blanks after a property attribute (`a=sendrecv `).
+            None => (text.trim_end_matches([' ', '\t']), None),
         };
         if check_name(name).is_err() || value.and_then(text_problem).is_some() {
             return None;

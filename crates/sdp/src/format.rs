@@ -106,28 +106,81 @@ pub(crate) struct RemoteFormat {
     pub clock_rate: u32,
     pub channels: u8,
     pub fmtp: Option<String>,
+    /// Which of [`VIDEO_FEEDBACK`] the peer listed for this payload (or for `*`).
+    pub feedback: Vec<&'static str>,
 }
 
 impl RemoteFormat {
-    /// The known-codec payloads of an `m=` line, in its order. A payload without
-    /// `a=rtpmap` is looked up in the static table (RFC 3551 §6) if below 96.
+    /// The known-codec payloads of an `m=` line, in its order, each payload type once.
+    /// A payload without `a=rtpmap` is looked up in the static table (RFC 3551 §6) if
+    /// below 96. One pass over the attributes, so hostile descriptions with thousands
+    /// of lines stay linear.
     pub fn all(m: &MediaDescription) -> Vec<RemoteFormat> {
-        m.payload_types()
-            .into_iter()
-            .filter_map(|pt| {
-                let rtpmap = m
-                    .rtpmap(pt)
-                    .or_else(|| (pt < 96).then(|| Rtpmap::for_static(pt)).flatten())?;
-                let codec = CodecName::from_rtpmap(&rtpmap)?;
-                Some(RemoteFormat {
-                    payload_type: pt,
-                    codec,
-                    clock_rate: rtpmap.clock_rate,
-                    channels: rtpmap.channel_count(),
-                    fmtp: m.fmtp(pt).filter(|f| !f.is_empty()).map(str::to_string),
-                })
-            })
-            .collect()
+        const NONE: Option<Rtpmap> = None;
+        let mut rtpmaps = [NONE; 128];
+        let mut fmtps: [Option<&str>; 128] = [None; 128];
+        let mut feedback: [Vec<&'static str>; 129] = std::array::from_fn(|_| Vec::new());
+        for a in &m.attributes {
+            let Some(value) = a.value() else { continue };
+            if a.is("rtpmap") {
+                if let Some(r) = Rtpmap::parse(value) {
+                    // In bounds: Rtpmap::parse accepts payload types 0-127 only.
+                    let slot = &mut rtpmaps[usize::from(r.payload_type)];
+                    slot.get_or_insert(r);
+                }
+            } else if a.is("fmtp") || a.is("rtcp-fb") {
+                let (pt, rest) = value.split_once(' ').unwrap_or((value, ""));
+                let index = match pt.trim() {
+                    "*" => 128,
+                    pt => match pt.parse::<u8>() {
+                        Ok(pt) if pt <= 127 => usize::from(pt),
+                        _ => continue,
+                    },
+                };
+                if a.is("fmtp") {
+                    if let Some(slot) = fmtps.get_mut(index) {
+                        slot.get_or_insert(rest.trim());
+                    }
+                } else if let Some(fb) = VIDEO_FEEDBACK
+                    .iter()
+                    .find(|f| f.eq_ignore_ascii_case(rest.trim()))
+                {
+                    // In bounds: index is a payload type (0-127) or 128 for `*`.
+                    if !feedback[index].contains(fb) {
+                        feedback[index].push(fb);
+                    }
+                }
+            }
+        }
+        let mut seen = [false; 128];
+        let mut formats = Vec::new();
+        for pt in m.payload_types() {
+            // In bounds: payload_types() yields 0-127 only.
+            let i = usize::from(pt);
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            let Some(rtpmap) = rtpmaps[i]
+                .clone()
+                .or_else(|| (pt < 96).then(|| Rtpmap::for_static(pt)).flatten())
+            else {
+                continue;
+            };
+            let Some(codec) = CodecName::from_rtpmap(&rtpmap) else {
+                continue;
+            };
+            let mut fb = feedback[128].clone();
+            fb.extend(feedback[i].iter().filter(|f| !feedback[128].contains(f)));
+            formats.push(RemoteFormat {
+                payload_type: pt,
+                codec,
+                clock_rate: rtpmap.clock_rate,
+                channels: rtpmap.channel_count(),
+                fmtp: fmtps[i].filter(|f| !f.is_empty()).map(str::to_string),
+                feedback: fb,
+            });
+        }
+        formats
     }
 
     /// The H.264 packetization mode, 0 for other codecs.

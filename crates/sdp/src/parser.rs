@@ -2,7 +2,7 @@
 //! against the grammar of RFC 8866 §9 (order in §5).
 //!
 //! Lenient where real peers are sloppy and it costs nothing: LF without CR, empty lines
-//! (skipped), `z=` after `t=` or `r=` (RFC 4566 and RFC 8866 placements), media lines
+//! (skipped), blanks trailing `v=0`, `b=` and property attributes, `z=` after `t=` or `r=` (RFC 4566 and RFC 8866 placements), media lines
 //! with no formats (seen on rejected streams). Strict elsewhere: an unknown type letter,
 //! a line out of order or a malformed `o= c= b= t= m= a=` is an error naming the line
 //! (RFC 8866 §5 lets a parser reject a description it does not understand).
@@ -151,7 +151,7 @@ impl Parser {
         let s = &mut self.session;
         match letter {
             'v' => {
-                if value != "0" {
+                if value.trim_end_matches([' ', '\t']) != "0" {
                     return Err(SdpError::parse(
                         number,
                         format!("unsupported SDP version {:?} (only `v=0`)", clip(value)),

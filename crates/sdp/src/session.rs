@@ -208,9 +208,10 @@ pub struct Bandwidth {
 }
 
 impl Bandwidth {
-    /// Parses the text after `b=`; `None` unless it is `<token>:<digits>`.
+    /// Parses the text after `b=`; `None` unless it is `<token>:<digits>` (surrounding
+    /// blanks tolerated).
     pub(crate) fn parse(text: &str) -> Option<Self> {
-        let (kind, value) = text.split_once(':')?;
+        let (kind, value) = text.trim_matches([' ', '\t']).split_once(':')?;
         if kind.is_empty() || !kind.bytes().all(crate::attribute::is_token_char) {
             return None;
         }

@@ -313,3 +313,32 @@ fn mutated_real_world_sdps_never_panic() {
         "the mutations should not all be fatal ({parsed})"
     );
 }
+
+#[test]
+fn huge_hostile_descriptions_stay_fast() {
+    // About 1 MiB (the SIP layer's body limit): thousands of formats and attributes.
+    let mut text = String::from("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=video 5000 RTP/AVP");
+    for i in 0..20_000 {
+        text.push_str(&format!(" {}", 96 + i % 32));
+    }
+    text.push_str("\r\n");
+    while text.len() < 1 << 20 {
+        text.push_str(
+            "a=rtpmap:96 H264/90000\r\na=rtcp-fb:96 nack pli\r\na=fmtp:96 profile-level-id=42e01f;packetization-mode=1\r\n",
+        );
+    }
+    let start = std::time::Instant::now();
+    let offer = SessionDescription::parse(&text).expect("parses");
+    let mut params = audio_params(4000).with_video(4002);
+    params.audio = None;
+    let (answer, _) = negotiator("h264")
+        .answer_offer(&offer, &params)
+        .expect("answer");
+    assert_eq!(answer.media[0].formats, ["96"]);
+    assert_eq!(answer.media[0].rtcp_feedback(96), vec!["nack pli"]);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+}

@@ -133,3 +133,25 @@ fn multicast_connection_address_keeps_its_suffix() {
     assert_eq!(c.ip(), "233.252.0.1".parse().ok());
     assert!(sdp.to_string().contains("c=IN IP4 233.252.0.1/127/3\r\n"));
 }
+
+#[test]
+fn trailing_blanks_from_sloppy_peers_are_tolerated() {
+    let sdp = parse(&[
+        "v=0 ",
+        "o=- 1 1 IN IP4 192.0.2.1 ",
+        "s=-",
+        "c=IN IP4 192.0.2.1 ",
+        "b=AS:64 ",
+        "t=0 0 ",
+        "m=audio 5000 RTP/AVP 0 8 ",
+        "a=sendonly ",
+        "a=rtpmap:0 PCMU/8000 ",
+    ]);
+    assert_eq!(sdp.bandwidths[0].value, 64);
+    assert_eq!(sdp.media[0].formats, ["0", "8"]);
+    assert_eq!(sdp.media[0].direction(), Some(Direction::SendOnly));
+    assert_eq!(sdp.media[0].rtpmap(0).map(|r| r.clock_rate), Some(8000));
+    // Written back without the blanks; the model is stable from then on.
+    assert!(sdp.to_string().contains("a=sendonly\r\n"));
+    assert_eq!(wire(&sdp), sdp);
+}
