@@ -72,6 +72,10 @@ impl SessionDescription {
 
 impl fmt::Display for SessionDescription {
     /// Writes the whole description, CRLF line endings, in RFC 8866 §5 order.
+    ///
+    /// Fields are written as they are. Parsed descriptions and everything
+    /// [`crate::Negotiator`] builds never hold CR or LF; text set by hand in the public
+    /// `String` fields must not either.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("v=0\r\n")?;
         write!(f, "{}", self.origin)?;
