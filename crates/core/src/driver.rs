@@ -12,7 +12,9 @@ use crate::media::CallMedia;
 use crate::transport::{ConnectOptions, TransportConfig, TransportEvent, Transports};
 use dialtone_sip::auth::Credentials;
 use dialtone_sip::transport::{Peer, TransportKind};
-use dialtone_sip::ua::{self, CallId, InviteConfig, RegId, RegisterConfig, UaConfig, UaEvent, UaOutput, UserAgent};
+use dialtone_sip::ua::{
+    self, CallId, InviteConfig, RegId, RegisterConfig, UaConfig, UaEvent, UaOutput, UserAgent,
+};
 use dialtone_sip_message::{NameAddr, Scheme, Uri};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -23,12 +25,29 @@ type Reply<T> = oneshot::Sender<Result<T, PhoneError>>;
 
 /// Commands from [`crate::Phone`] to the driver.
 pub(crate) enum Command {
-    Connect { form: Box<AccountForm>, reply: Reply<()> },
-    Disconnect { reply: Reply<()> },
-    Call { target: String, reply: Reply<u64> },
-    Answer { id: u64, reply: Reply<()> },
-    Decline { id: u64, reply: Reply<()> },
-    Hangup { id: u64, reply: Reply<()> },
+    Connect {
+        form: Box<AccountForm>,
+        reply: Reply<()>,
+    },
+    Disconnect {
+        reply: Reply<()>,
+    },
+    Call {
+        target: String,
+        reply: Reply<u64>,
+    },
+    Answer {
+        id: u64,
+        reply: Reply<()>,
+    },
+    Decline {
+        id: u64,
+        reply: Reply<()>,
+    },
+    Hangup {
+        id: u64,
+        reply: Reply<()>,
+    },
 }
 
 /// How the driver binds and behaves.
@@ -76,6 +95,8 @@ struct Active {
     local_ip: IpAddr,
     reg: Option<RegId>,
     registered: bool,
+    /// Last registration state reported, to keep repeated ones out.
+    last_reg: Option<RegistrationState>,
     calls: HashMap<CallId, CallInfo>,
     next_keepalive: Option<tokio::time::Instant>,
 }
@@ -98,7 +119,12 @@ fn kind_of(t: Transport) -> TransportKind {
 fn seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
     h.write_u32(std::process::id());
     h.finish()
 }
@@ -118,13 +144,21 @@ async fn resolve(server: &ServerAddress) -> Result<SocketAddr, PhoneError> {
 
 /// The local address the system would use to reach `dest` (no packet is sent: a UDP "connect" only picks a route).
 fn route_source(dest: SocketAddr) -> Result<IpAddr, PhoneError> {
-    let any: SocketAddr = if dest.is_ipv4() { "0.0.0.0:0".parse() } else { "[::]:0".parse() }
-        .map_err(|_| PhoneError::Network("bad wildcard address".into()))?;
-    let probe = std::net::UdpSocket::bind(any).map_err(|e| PhoneError::Network(format!("cannot open a socket: {e}")))?;
+    let any: SocketAddr = if dest.is_ipv4() {
+        "0.0.0.0:0".parse()
+    } else {
+        "[::]:0".parse()
+    }
+    .map_err(|_| PhoneError::Network("bad wildcard address".into()))?;
+    let probe = std::net::UdpSocket::bind(any)
+        .map_err(|e| PhoneError::Network(format!("cannot open a socket: {e}")))?;
     probe
         .connect(dest)
         .map_err(|e| PhoneError::Network(format!("no route to {dest}: {e}")))?;
-    probe.local_addr().map(|a| a.ip()).map_err(|e| PhoneError::Network(e.to_string()))
+    probe
+        .local_addr()
+        .map(|a| a.ip())
+        .map_err(|e| PhoneError::Network(e.to_string()))
 }
 
 fn sip_uri(text: &str) -> Result<Uri, String> {
@@ -144,7 +178,13 @@ impl Driver {
         commands: mpsc::Receiver<Command>,
         events: broadcast::Sender<PhoneEvent>,
     ) -> Self {
-        Driver { options, commands, events, active: None, next_handle: 0 }
+        Driver {
+            options,
+            commands,
+            events,
+            active: None,
+            next_handle: 0,
+        }
     }
 
     fn emit(&self, event: PhoneEvent) {
@@ -154,7 +194,11 @@ impl Driver {
 
     pub(crate) async fn run(mut self) {
         loop {
-            let timeout = self.active.as_ref().and_then(|a| a.ua.poll_timeout()).map(tokio::time::Instant::from_std);
+            let timeout = self
+                .active
+                .as_ref()
+                .and_then(|a| a.ua.poll_timeout())
+                .map(tokio::time::Instant::from_std);
             let keepalive = self.active.as_ref().and_then(|a| a.next_keepalive);
             let wake = match (timeout, keepalive) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -187,9 +231,14 @@ impl Driver {
     }
 
     async fn handle_wake(&mut self) {
-        let Some(active) = self.active.as_mut() else { return };
+        let Some(active) = self.active.as_mut() else {
+            return;
+        };
         active.ua.handle_timeout(now());
-        if active.next_keepalive.is_some_and(|at| at <= tokio::time::Instant::now()) {
+        if active
+            .next_keepalive
+            .is_some_and(|at| at <= tokio::time::Instant::now())
+        {
             active.next_keepalive = Some(tokio::time::Instant::now() + KEEPALIVE_INTERVAL);
             if active.transports.has_flow(active.hop) {
                 if let Err(e) = active.transports.send_keepalive(active.hop).await {
@@ -200,11 +249,18 @@ impl Driver {
     }
 
     fn handle_transport_event(&mut self, event: TransportEvent) {
-        let Some(active) = self.active.as_mut() else { return };
+        let Some(active) = self.active.as_mut() else {
+            return;
+        };
         match event {
-            TransportEvent::Message { peer, message, .. } => active.ua.handle_message(now(), peer, *message),
+            TransportEvent::Message { peer, message, .. } => {
+                active.ua.handle_message(now(), peer, *message)
+            }
             TransportEvent::FlowClosed { peer, reason, .. } => {
-                tracing::debug!("flow to {peer:?} closed: {}", reason.as_deref().unwrap_or("by peer"));
+                tracing::debug!(
+                    "flow to {peer:?} closed: {}",
+                    reason.as_deref().unwrap_or("by peer")
+                );
                 active.ua.handle_transport_error(now(), peer);
                 // The registration was bound to that flow (RFC 5626): register again over a new one.
                 if peer == active.hop && active.registered {
@@ -212,7 +268,12 @@ impl Driver {
                         let _ = active.ua.unregister(now(), old);
                     }
                     active.registered = false;
-                    let config = register_config(&active.account, active.local_ip, active.hop, active.local_port());
+                    let config = register_config(
+                        &active.account,
+                        active.local_ip,
+                        active.hop,
+                        active.local_port(),
+                    );
                     active.reg = Some(active.ua.register(now(), config));
                 }
             }
@@ -223,14 +284,20 @@ impl Driver {
     /// Sends everything the user agent wants sent, and reports what it wants reported.
     async fn drain(&mut self) {
         loop {
-            let Some(active) = self.active.as_mut() else { return };
-            let Some(output) = active.ua.poll_output() else { return };
+            let Some(active) = self.active.as_mut() else {
+                return;
+            };
+            let Some(output) = active.ua.poll_output() else {
+                return;
+            };
             match output {
                 UaOutput::Transmit { dest, message } => {
                     if let Err(e) = active.transports.send(dest, &message).await {
                         tracing::debug!("send to {}: {e}", dest.addr);
                         active.ua.handle_transport_error(now(), dest);
-                        self.emit(PhoneEvent::Error { message: format!("cannot send to {}: {e}", dest.addr) });
+                        self.emit(PhoneEvent::Error {
+                            message: format!("cannot send to {}: {e}", dest.addr),
+                        });
                     }
                 }
                 UaOutput::Event(event) => self.handle_ua_event(event).await,
@@ -239,7 +306,9 @@ impl Driver {
     }
 
     async fn handle_ua_event(&mut self, event: UaEvent) {
-        let Some(active) = self.active.as_mut() else { return };
+        let Some(active) = self.active.as_mut() else {
+            return;
+        };
         let aor = active.account.aor();
         match event {
             UaEvent::Registration { id, state } => {
@@ -247,10 +316,17 @@ impl Driver {
                     return; // a registration we already replaced
                 }
                 let (state, code, reason, expires) = match state {
-                    ua::RegistrationState::Registering => (RegistrationState::Registering, None, None, None),
+                    ua::RegistrationState::Registering => {
+                        (RegistrationState::Registering, None, None, None)
+                    }
                     ua::RegistrationState::Registered { expires } => {
                         active.registered = true;
-                        (RegistrationState::Registered, Some(200), Some("OK".to_string()), Some(expires))
+                        (
+                            RegistrationState::Registered,
+                            Some(200),
+                            Some("OK".to_string()),
+                            Some(expires),
+                        )
                     }
                     ua::RegistrationState::Failed { code, reason } => {
                         active.registered = false;
@@ -266,7 +342,20 @@ impl Driver {
                         (RegistrationState::Unregistered, None, None, None)
                     }
                 };
-                self.emit(PhoneEvent::Registration { state, aor, code, reason, expires });
+                // The UA reports Registering again for each challenge round; users see one.
+                if state == RegistrationState::Registering
+                    && active.last_reg == Some(RegistrationState::Registering)
+                {
+                    return;
+                }
+                active.last_reg = Some(state);
+                self.emit(PhoneEvent::Registration {
+                    state,
+                    aor,
+                    code,
+                    reason,
+                    expires,
+                });
             }
             UaEvent::IncomingCall { id, from, sdp, .. } => {
                 self.next_handle += 1;
@@ -283,7 +372,9 @@ impl Driver {
                 self.emit(event);
             }
             UaEvent::Call { id, state } => {
-                let Some(info) = active.calls.get_mut(&id) else { return };
+                let Some(info) = active.calls.get_mut(&id) else {
+                    return;
+                };
                 let (state, code, reason, done) = match state {
                     ua::CallState::Pending => (CallState::Pending, None, None, false),
                     ua::CallState::Trying => (CallState::Trying, Some(100), None, false),
@@ -305,7 +396,9 @@ impl Driver {
                             let media = match CallMedia::open(active.local_ip).await {
                                 Ok(m) => m,
                                 Err(e) => {
-                                    self.emit(PhoneEvent::Error { message: format!("cannot open media: {e}") });
+                                    self.emit(PhoneEvent::Error {
+                                        message: format!("cannot open media: {e}"),
+                                    });
                                     return;
                                 }
                             };
@@ -315,11 +408,18 @@ impl Driver {
                         }
                         (CallState::Established, Some(200), None, false)
                     }
-                    ua::CallState::Finished { reason } => (CallState::Finish, None, Some(end_reason(&reason)), true),
-                    ua::CallState::Failed { code, reason } => (CallState::Failed, Some(code), Some(reason), true),
-                    ua::CallState::Busy { code } => {
-                        (CallState::Busy, Some(code), Some(dialtone_sip_message::default_reason(code).to_string()), true)
+                    ua::CallState::Finished { reason } => {
+                        (CallState::Finish, None, Some(end_reason(&reason)), true)
                     }
+                    ua::CallState::Failed { code, reason } => {
+                        (CallState::Failed, Some(code), Some(reason), true)
+                    }
+                    ua::CallState::Busy { code } => (
+                        CallState::Busy,
+                        Some(code),
+                        Some(dialtone_sip_message::default_reason(code).to_string()),
+                        true,
+                    ),
                 };
                 let event = call_event(info, state, code, reason);
                 if done {
@@ -387,14 +487,22 @@ impl Driver {
     async fn answer(&mut self, handle: u64) -> Result<(), PhoneError> {
         let call = self.find_call(handle)?;
         let active = self.active.as_mut().ok_or(PhoneError::NotConnected)?;
-        let mut media = CallMedia::open(active.local_ip).await.map_err(|e| PhoneError::Network(e.to_string()))?;
-        let info = active.calls.get_mut(&call).ok_or(PhoneError::NoSuchCall(handle))?;
+        let mut media = CallMedia::open(active.local_ip)
+            .await
+            .map_err(|e| PhoneError::Network(e.to_string()))?;
+        let info = active
+            .calls
+            .get_mut(&call)
+            .ok_or(PhoneError::NoSuchCall(handle))?;
         if let Some(offer) = info.remote_offer.take() {
             media.apply_remote(&offer);
         }
         let sdp = media.sdp();
         info.media = Some(media);
-        active.ua.answer(now(), call, sdp).map_err(|e| PhoneError::WrongState(e.to_string()))
+        active
+            .ua
+            .answer(now(), call, sdp)
+            .map_err(|e| PhoneError::WrongState(e.to_string()))
     }
 
     async fn connect(&mut self, form: AccountForm) -> Result<(), PhoneError> {
@@ -410,13 +518,18 @@ impl Driver {
         let config = TransportConfig {
             udp: vec![bind],
             tcp: vec![bind],
-            client_tls: Some(crate::tls::client_config(&crate::tls::TlsTrust::OsRoots).map_err(|e| {
-                PhoneError::Network(format!("cannot load the system's trusted certificates: {e}"))
-            })?),
+            client_tls: Some(
+                crate::tls::client_config(&crate::tls::TlsTrust::OsRoots).map_err(|e| {
+                    PhoneError::Network(format!(
+                        "cannot load the system's trusted certificates: {e}"
+                    ))
+                })?,
+            ),
             ..TransportConfig::default()
         };
-        let (transports, transport_events) =
-            Transports::bind(config).await.map_err(|e| PhoneError::Network(e.to_string()))?;
+        let (transports, transport_events) = Transports::bind(config)
+            .await
+            .map_err(|e| PhoneError::Network(e.to_string()))?;
         let kind = kind_of(next.transport);
         let hop = if kind == TransportKind::Udp {
             Peer::new(kind, addr)
@@ -427,7 +540,10 @@ impl Driver {
                 tls: None,
                 ws_path: (!next.path.is_empty()).then(|| next.path.clone()),
             };
-            transports.connect(kind, addr, &options).await.map_err(|e| PhoneError::Network(e.to_string()))?
+            transports
+                .connect(kind, addr, &options)
+                .await
+                .map_err(|e| PhoneError::Network(e.to_string()))?
         };
         let via_port = transports
             .local_addr(TransportKind::Udp)
@@ -443,8 +559,11 @@ impl Driver {
             local_ip,
             reg: None,
             registered: false,
+            last_reg: None,
             calls: HashMap::new(),
-            next_keepalive: kind.is_reliable().then(|| tokio::time::Instant::now() + KEEPALIVE_INTERVAL),
+            next_keepalive: kind
+                .is_reliable()
+                .then(|| tokio::time::Instant::now() + KEEPALIVE_INTERVAL),
             account,
         };
         if active.account.register {
@@ -457,7 +576,9 @@ impl Driver {
 
     /// Hangs up every call, unregisters (waiting briefly for the registrar's answer) and closes the sockets.
     async fn close(&mut self, graceful: bool) {
-        let Some(active) = self.active.as_mut() else { return };
+        let Some(active) = self.active.as_mut() else {
+            return;
+        };
         let calls: Vec<CallId> = active.calls.keys().copied().collect();
         for call in calls {
             let _ = active.ua.hangup(now(), call);
@@ -467,8 +588,14 @@ impl Driver {
                 let deadline = tokio::time::Instant::now() + UNREGISTER_GRACE;
                 self.drain().await;
                 while self.active.as_ref().is_some_and(|a| a.reg.is_some()) {
-                    let Some(active) = self.active.as_mut() else { break };
-                    let timeout = active.ua.poll_timeout().map(tokio::time::Instant::from_std).unwrap_or(deadline);
+                    let Some(active) = self.active.as_mut() else {
+                        break;
+                    };
+                    let timeout = active
+                        .ua
+                        .poll_timeout()
+                        .map(tokio::time::Instant::from_std)
+                        .unwrap_or(deadline);
                     tokio::select! {
                         Some(event) = active.transport_events.recv() => self.handle_transport_event(event),
                         _ = tokio::time::sleep_until(timeout.min(deadline)) => {
@@ -499,29 +626,46 @@ impl Driver {
 
     async fn call(&mut self, target: &str) -> Result<u64, PhoneError> {
         let active = self.active.as_mut().ok_or(PhoneError::NotConnected)?;
-        let target_uri = callee_uri(target, &active.account.domain)
-            .map_err(|why| PhoneError::InvalidTarget { target: target.to_string(), why })?;
+        let target_uri = callee_uri(target, &active.account.domain).map_err(|why| {
+            PhoneError::InvalidTarget {
+                target: target.to_string(),
+                why,
+            }
+        })?;
         // Registered (or proxied) accounts send everything to the next hop; a direct call goes to the callee's host.
         let dest = if active.account.register || active.account.outbound_proxy.is_some() {
             active.hop
         } else {
-            let transport = target_uri.transport().and_then(|t| t.parse().ok()).unwrap_or(active.account.server.transport);
+            let transport = target_uri
+                .transport()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(active.account.server.transport);
             let server = ServerAddress {
-                host: target_uri.host.trim_start_matches('[').trim_end_matches(']').to_string(),
+                host: target_uri
+                    .host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string(),
                 port: target_uri.port.unwrap_or(transport.default_port()),
                 transport,
                 path: String::new(),
             };
             Peer::new(kind_of(transport), resolve(&server).await?)
         };
-        let media = CallMedia::open(active.local_ip).await.map_err(|e| PhoneError::Network(e.to_string()))?;
+        let media = CallMedia::open(active.local_ip)
+            .await
+            .map_err(|e| PhoneError::Network(e.to_string()))?;
         let account = &active.account;
-        let mut from = NameAddr::parse(&account.aor()).map_err(|e| PhoneError::Network(e.to_string()))?;
+        let mut from =
+            NameAddr::parse(&account.aor()).map_err(|e| PhoneError::Network(e.to_string()))?;
         if !account.display_name.is_empty() {
-            from.display_name = Some(dialtone_sip::validate::quote_display_name(&account.display_name));
+            from.display_name = Some(dialtone_sip::validate::quote_display_name(
+                &account.display_name,
+            ));
         }
         let contact = contact_uri(account, active.local_ip, active.local_port());
-        let mut config = InviteConfig::new(target_uri.clone(), from, contact, Some(media.sdp()), dest);
+        let mut config =
+            InviteConfig::new(target_uri.clone(), from, contact, Some(media.sdp()), dest);
         config.auth = credentials(account);
         config.route = account.outbound_proxy.as_ref().map(proxy_uri);
         let id = active.ua.invite(now(), config);
@@ -543,11 +687,19 @@ impl Driver {
 
 impl Active {
     fn local_port(&self) -> u16 {
-        self.transports.local_addr(TransportKind::Udp).map(|a| a.port()).unwrap_or(0)
+        self.transports
+            .local_addr(TransportKind::Udp)
+            .map(|a| a.port())
+            .unwrap_or(0)
     }
 }
 
-fn call_event(info: &CallInfo, state: CallState, code: Option<u16>, reason: Option<String>) -> PhoneEvent {
+fn call_event(
+    info: &CallInfo,
+    state: CallState,
+    code: Option<u16>,
+    reason: Option<String>,
+) -> PhoneEvent {
     PhoneEvent::Call {
         id: info.handle,
         state,
@@ -566,20 +718,33 @@ fn end_reason(reason: &ua::EndReason) -> String {
         ua::EndReason::Cancelled => "cancelled".into(),
         ua::EndReason::RemoteCancelled => "the caller cancelled".into(),
         ua::EndReason::NoAnswer => "no answer".into(),
-        ua::EndReason::Rejected { code } => format!("rejected with {code} {}", dialtone_sip_message::default_reason(*code)),
+        ua::EndReason::Rejected { code } => format!(
+            "rejected with {code} {}",
+            dialtone_sip_message::default_reason(*code)
+        ),
         other => format!("{other:?}"),
     }
 }
 
 fn credentials(account: &Account) -> Option<Credentials> {
-    (!account.password.is_empty()).then(|| Credentials::new(account.auth_name.clone(), account.password.expose().to_string()))
+    (!account.password.is_empty()).then(|| {
+        Credentials::new(
+            account.auth_name.clone(),
+            account.password.expose().to_string(),
+        )
+    })
 }
 
 fn proxy_uri(proxy: &ServerAddress) -> Uri {
-    let host = if proxy.host.contains(':') { format!("[{}]", proxy.host) } else { proxy.host.clone() };
+    let host = if proxy.host.contains(':') {
+        format!("[{}]", proxy.host)
+    } else {
+        proxy.host.clone()
+    };
     let mut uri = Uri::sip(None, &host, Some(proxy.port));
     if proxy.transport != Transport::Udp {
-        uri.params.push(("transport".into(), Some(proxy.transport.as_str().into())));
+        uri.params
+            .push(("transport".into(), Some(proxy.transport.as_str().into())));
     }
     uri.params.push(("lr".into(), None));
     uri
@@ -589,7 +754,8 @@ fn contact_uri(account: &Account, ip: IpAddr, port: u16) -> Uri {
     let mut uri = Uri::sip(Some(&account.login), &host_for_uri(ip), Some(port));
     let t = account.next_hop().transport;
     if t != Transport::Udp {
-        uri.params.push(("transport".into(), Some(t.as_str().into())));
+        uri.params
+            .push(("transport".into(), Some(t.as_str().into())));
     }
     uri
 }
@@ -617,8 +783,18 @@ pub(crate) fn callee_uri(target: &str, domain: &str) -> Result<Uri, String> {
     let text = if lower.starts_with("sip:") || lower.starts_with("sips:") {
         target.to_string()
     } else if let Some(number) = lower.strip_prefix("tel:").map(|_| &target[4..]) {
-        let number: String = number.split(';').next().unwrap_or("").chars().filter(|c| !"-. ()".contains(*c)).collect();
-        if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit() || c == '+' || c == '*' || c == '#') {
+        let number: String = number
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !"-. ()".contains(*c))
+            .collect();
+        if number.is_empty()
+            || !number
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '+' || c == '*' || c == '#')
+        {
             return Err(format!("\"{target}\" is not a telephone number"));
         }
         format!("sip:{number}@{domain};user=phone")
@@ -641,9 +817,18 @@ mod tests {
 
     #[test]
     fn callee_forms() {
-        assert_eq!(callee_uri("bob", "example.com").unwrap().to_string(), "sip:bob@example.com");
-        assert_eq!(callee_uri("bob@10.0.0.1:5070", "x").unwrap().to_string(), "sip:bob@10.0.0.1:5070");
-        assert_eq!(callee_uri("tel:+1-555-0100", "pbx").unwrap().to_string(), "sip:+15550100@pbx;user=phone");
+        assert_eq!(
+            callee_uri("bob", "example.com").unwrap().to_string(),
+            "sip:bob@example.com"
+        );
+        assert_eq!(
+            callee_uri("bob@10.0.0.1:5070", "x").unwrap().to_string(),
+            "sip:bob@10.0.0.1:5070"
+        );
+        assert_eq!(
+            callee_uri("tel:+1-555-0100", "pbx").unwrap().to_string(),
+            "sip:+15550100@pbx;user=phone"
+        );
         assert!(callee_uri("", "x").is_err());
         assert!(callee_uri("bo b", "x").is_err());
         assert!(callee_uri("tel:abc", "x").is_err());

@@ -15,9 +15,9 @@
 
 pub mod account;
 mod driver;
-mod media;
 pub mod error;
 pub mod event;
+mod media;
 mod phone;
 pub mod secret;
 pub mod tls;

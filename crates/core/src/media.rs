@@ -32,7 +32,12 @@ impl CallMedia {
                 }
             }
         });
-        Ok(CallMedia { local, remote: None, received, task })
+        Ok(CallMedia {
+            local,
+            remote: None,
+            received,
+            task,
+        })
     }
 
     /// Our session description for this call.
@@ -54,8 +59,15 @@ impl CallMedia {
         let mut ip: Option<IpAddr> = None;
         let mut port: Option<u16> = None;
         for line in text.lines() {
-            if let Some(c) = line.strip_prefix("c=IN IP4 ").or_else(|| line.strip_prefix("c=IN IP6 ")) {
-                ip = c.split('/').next().and_then(|a| a.trim().parse().ok()).or(ip);
+            if let Some(c) = line
+                .strip_prefix("c=IN IP4 ")
+                .or_else(|| line.strip_prefix("c=IN IP6 "))
+            {
+                ip = c
+                    .split('/')
+                    .next()
+                    .and_then(|a| a.trim().parse().ok())
+                    .or(ip);
             } else if let Some(m) = line.strip_prefix("m=audio ") {
                 port = m.split_whitespace().next().and_then(|p| p.parse().ok());
             }
