@@ -16,9 +16,11 @@ use tokio::time::timeout;
 
 fn options(uri: &str, via: &str, tag: &str, body_len: usize) -> Message {
     let mut req = Request::new(Method::Options, Uri::parse(uri).unwrap());
-    req.headers.push("Via", format!("{via};branch=z9hG4bK-{tag};rport"));
+    req.headers
+        .push("Via", format!("{via};branch=z9hG4bK-{tag};rport"));
     req.headers.push("Max-Forwards", "70");
-    req.headers.push("From", format!("<sip:probe@127.0.0.1>;tag={tag}"));
+    req.headers
+        .push("From", format!("<sip:probe@127.0.0.1>;tag={tag}"));
     req.headers.push("To", format!("<{uri}>"));
     req.headers.push("Call-ID", format!("{tag}@127.0.0.1"));
     req.headers.push("CSeq", "1 OPTIONS");
@@ -63,8 +65,16 @@ async fn options_over_udp_and_tcp_get_200() {
     let udp_local = transports.local_addr(TransportKind::Udp).unwrap();
 
     let udp = kamailio.udp_addr();
-    let msg = options(&format!("sip:{udp}"), &format!("SIP/2.0/UDP {udp_local}"), "opt-udp", 0);
-    transports.send(Peer::new(TransportKind::Udp, udp), &msg).await.unwrap();
+    let msg = options(
+        &format!("sip:{udp}"),
+        &format!("SIP/2.0/UDP {udp_local}"),
+        "opt-udp",
+        0,
+    );
+    transports
+        .send(Peer::new(TransportKind::Udp, udp), &msg)
+        .await
+        .unwrap();
     let (peer, resp) = response(&mut events, "opt-udp").await;
     assert_eq!(peer, Peer::new(TransportKind::Udp, udp));
     assert_eq!(resp.status, 200, "{resp:?}");
@@ -80,7 +90,10 @@ async fn options_over_udp_and_tcp_get_200() {
     let tcp_peer = Peer::new(TransportKind::Tcp, tcp);
     transports.send(tcp_peer, &msg).await.unwrap();
     let (peer, resp) = response(&mut events, "opt-tcp").await;
-    assert_eq!(peer, tcp_peer, "the response comes back over our connection");
+    assert_eq!(
+        peer, tcp_peer,
+        "the response comes back over our connection"
+    );
     assert_eq!(resp.status, 200, "{resp:?}");
     assert!(transports.has_flow(tcp_peer));
 }
@@ -93,8 +106,16 @@ async fn large_options_meant_for_udp_is_answered_over_tcp() {
     let local = transports.local_addr(TransportKind::Udp).unwrap();
     let server = kamailio.udp_addr();
 
-    let msg = options(&format!("sip:{server}"), &format!("SIP/2.0/UDP {local}"), "opt-big", 1600);
-    let used = transports.send(Peer::new(TransportKind::Udp, server), &msg).await.unwrap();
+    let msg = options(
+        &format!("sip:{server}"),
+        &format!("SIP/2.0/UDP {local}"),
+        "opt-big",
+        1600,
+    );
+    let used = transports
+        .send(Peer::new(TransportKind::Udp, server), &msg)
+        .await
+        .unwrap();
     assert_eq!(used, Peer::new(TransportKind::Tcp, server));
     let (peer, resp) = response(&mut events, "opt-big").await;
     assert_eq!(peer, Peer::new(TransportKind::Tcp, server));

@@ -34,7 +34,9 @@ async fn udp_bad_version_gets_505_and_garbage_is_ignored() {
     let addr = server.local_addr(TransportKind::Udp).unwrap();
     let raw = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
 
-    raw.send_to(b"\x00\x01\x02 not sip at all", addr).await.unwrap();
+    raw.send_to(b"\x00\x01\x02 not sip at all", addr)
+        .await
+        .unwrap();
     raw.send_to(b"\r\n\r\n", addr).await.unwrap();
     raw.send_to(BAD_VERSION.as_bytes(), addr).await.unwrap();
     let mut buf = [0u8; 4096];
@@ -46,7 +48,10 @@ async fn udp_bad_version_gets_505_and_garbage_is_ignored() {
 
     // The listener still works and delivers good requests.
     raw.send_to(GOOD.as_bytes(), addr).await.unwrap();
-    let event = timeout(Duration::from_secs(5), events.recv()).await.unwrap().unwrap();
+    let event = timeout(Duration::from_secs(5), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(matches!(event, TransportEvent::Message { .. }), "{event:?}");
 }
 
@@ -73,9 +78,15 @@ async fn tcp_bad_version_gets_505_on_the_same_connection() {
 
     // The connection survives and carries the next (good) request.
     raw.write_all(GOOD.as_bytes()).await.unwrap();
-    let event = timeout(Duration::from_secs(5), events.recv()).await.unwrap().unwrap();
+    let event = timeout(Duration::from_secs(5), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
     let TransportEvent::Message { message, .. } = event else {
         panic!("expected the good request, got {event:?}")
     };
-    assert_eq!(message.as_request().unwrap().call_id().unwrap(), "good@127.0.0.1");
+    assert_eq!(
+        message.as_request().unwrap().call_id().unwrap(),
+        "good@127.0.0.1"
+    );
 }

@@ -27,7 +27,8 @@ async fn flow_closed(events: &mut Receiver<TransportEvent>) -> (Peer, SocketAddr
 
 fn ping(to: SocketAddr) -> Message {
     let mut req = Request::new(Method::Options, Uri::parse(&format!("sip:{to}")).unwrap());
-    req.headers.push("Via", "SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bK-death");
+    req.headers
+        .push("Via", "SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bK-death");
     req.headers.push("From", "<sip:a@127.0.0.1>;tag=d");
     req.headers.push("To", format!("<sip:{to}>"));
     req.headers.push("Call-ID", "death@127.0.0.1");
@@ -75,7 +76,10 @@ async fn client_hanging_up_on_our_listener_is_reported() {
     client.send(to_server, &ping(addr)).await.unwrap();
     // Wait until the server has the request, then learn the client's flow from it.
     let client_peer = loop {
-        let event = timeout(Duration::from_secs(5), events.recv()).await.unwrap().unwrap();
+        let event = timeout(Duration::from_secs(5), events.recv())
+            .await
+            .unwrap()
+            .unwrap();
         if let TransportEvent::Message { peer, .. } = event {
             break peer;
         }

@@ -62,7 +62,10 @@ async fn our_tcp_and_ws_keepalives_are_ponged() {
     let (client, mut events) = Transports::bind(TransportConfig::default()).await.unwrap();
     for kind in [TransportKind::Tcp, TransportKind::Ws] {
         let addr = server.local_addr(kind).unwrap();
-        let peer = client.connect(kind, addr, &ConnectOptions::default()).await.unwrap();
+        let peer = client
+            .connect(kind, addr, &ConnectOptions::default())
+            .await
+            .unwrap();
         client.send_keepalive(peer).await.unwrap();
         pong_from(&mut events, peer).await;
     }
@@ -80,7 +83,11 @@ async fn kamailio_answers_our_tcp_keepalive() {
     let kamailio = Kamailio::start(KamailioOpts::udp_tcp(&[])).expect("real Kamailio must start");
     let (client, mut events) = Transports::bind(TransportConfig::default()).await.unwrap();
     let peer = client
-        .connect(TransportKind::Tcp, kamailio.tcp_addr().unwrap(), &ConnectOptions::default())
+        .connect(
+            TransportKind::Tcp,
+            kamailio.tcp_addr().unwrap(),
+            &ConnectOptions::default(),
+        )
         .await
         .unwrap();
     client.send_keepalive(peer).await.unwrap();

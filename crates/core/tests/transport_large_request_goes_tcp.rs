@@ -13,12 +13,15 @@ use tokio::time::timeout;
 
 fn options(to: SocketAddr, via_from: SocketAddr, body_len: usize) -> Message {
     let mut req = Request::new(Method::Options, Uri::parse(&format!("sip:{to}")).unwrap());
-    req.headers
-        .push("Via", format!("SIP/2.0/UDP {via_from};branch=z9hG4bK-mtu-{body_len};rport"));
+    req.headers.push(
+        "Via",
+        format!("SIP/2.0/UDP {via_from};branch=z9hG4bK-mtu-{body_len};rport"),
+    );
     req.headers.push("Max-Forwards", "70");
     req.headers.push("From", "<sip:alice@127.0.0.1>;tag=mtu");
     req.headers.push("To", format!("<sip:{to}>"));
-    req.headers.push("Call-ID", format!("mtu-{body_len}@127.0.0.1"));
+    req.headers
+        .push("Call-ID", format!("mtu-{body_len}@127.0.0.1"));
     req.headers.push("CSeq", "1 OPTIONS");
     req.headers.push("Content-Type", "text/plain");
     req.body = vec![b'a'; body_len];
@@ -39,7 +42,9 @@ async fn read_one_tcp_message(listener: &TcpListener) -> Vec<u8> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
-        if let Ok(dialtone_sip_message::Frame::Message(len)) = dialtone_sip_message::stream_frame(&buf) {
+        if let Ok(dialtone_sip_message::Frame::Message(len)) =
+            dialtone_sip_message::stream_frame(&buf)
+        {
             buf.truncate(len);
             return buf;
         }
@@ -79,7 +84,9 @@ async fn large_udp_request_is_sent_over_tcp_with_tcp_via() {
     assert_eq!(req.body.len(), 1500);
     let mut buf = [0u8; 2048];
     assert!(
-        timeout(Duration::from_millis(300), udp.recv_from(&mut buf)).await.is_err(),
+        timeout(Duration::from_millis(300), udp.recv_from(&mut buf))
+            .await
+            .is_err(),
         "nothing may arrive over UDP"
     );
 }
@@ -110,7 +117,9 @@ async fn small_udp_request_stays_on_udp() {
     };
     assert_eq!(req.top_via().unwrap().transport, "UDP");
     assert!(
-        timeout(Duration::from_millis(200), listener.accept()).await.is_err(),
+        timeout(Duration::from_millis(200), listener.accept())
+            .await
+            .is_err(),
         "no TCP connection for a small request"
     );
 }
@@ -137,6 +146,10 @@ async fn large_request_falls_back_to_udp_when_tcp_is_refused() {
     let Ok(Message::Request(req)) = Message::parse(&buf[..n]) else {
         panic!("not a request")
     };
-    assert_eq!(req.top_via().unwrap().transport, "UDP", "Via untouched on the UDP fallback");
+    assert_eq!(
+        req.top_via().unwrap().transport,
+        "UDP",
+        "Via untouched on the UDP fallback"
+    );
     assert_eq!(req.body.len(), 1500);
 }

@@ -18,11 +18,14 @@ use tokio::time::timeout;
 
 fn options(uri: &str, via: &str, tag: &str) -> Request {
     let mut req = Request::new(Method::Options, Uri::parse(uri).unwrap());
-    req.headers.push("Via", format!("{via};branch=z9hG4bK-{tag};rport"));
+    req.headers
+        .push("Via", format!("{via};branch=z9hG4bK-{tag};rport"));
     req.headers.push("Max-Forwards", "70");
-    req.headers.push("From", format!("<sip:alice@example.invalid>;tag={tag}"));
+    req.headers
+        .push("From", format!("<sip:alice@example.invalid>;tag={tag}"));
     req.headers.push("To", format!("<{uri}>"));
-    req.headers.push("Call-ID", format!("{tag}@example.invalid"));
+    req.headers
+        .push("Call-ID", format!("{tag}@example.invalid"));
     req.headers.push("CSeq", "1 OPTIONS");
     req
 }
@@ -33,7 +36,12 @@ async fn next_message(events: &mut Receiver<TransportEvent>) -> (Peer, Message, 
             .await
             .expect("an event in time")
             .expect("transports alive");
-        if let TransportEvent::Message { peer, message, local } = event {
+        if let TransportEvent::Message {
+            peer,
+            message,
+            local,
+        } = event
+        {
             return (peer, *message, local);
         }
     }
@@ -44,7 +52,13 @@ fn loopback() -> SocketAddr {
 }
 
 /// A server with WS and WSS listeners (self-signed certificate) and a client pinned to it.
-async fn pair() -> (Transports, Receiver<TransportEvent>, Transports, Receiver<TransportEvent>, ConnectOptions) {
+async fn pair() -> (
+    Transports,
+    Receiver<TransportEvent>,
+    Transports,
+    Receiver<TransportEvent>,
+    ConnectOptions,
+) {
     let cert = TestCert::self_signed(&["localhost"]).unwrap();
     let server_cfg = TransportConfig {
         udp: Vec::new(),
@@ -78,7 +92,10 @@ async fn ws_and_wss_request_and_response_round_trip() {
         let tag = format!("rt-{kind}");
         let to_server = client.connect(kind, server_addr, &connect).await.unwrap();
         let request = options(
-            &format!("sip:{server_addr};transport={}", kind.via_name().to_lowercase()),
+            &format!(
+                "sip:{server_addr};transport={}",
+                kind.via_name().to_lowercase()
+            ),
             &format!("SIP/2.0/{kind} df7jal23ls0d.invalid"),
             &tag,
         );
@@ -128,7 +145,8 @@ async fn ws_server_refuses_clients_without_sip_subprotocol() {
 
 #[tokio::test]
 async fn ws_client_gets_options_answer_from_kamailio() {
-    let kamailio = Kamailio::start(KamailioOpts::with_free_ports(&[])).expect("real Kamailio must start");
+    let kamailio =
+        Kamailio::start(KamailioOpts::with_free_ports(&[])).expect("real Kamailio must start");
     let (client, mut events) = Transports::bind(TransportConfig {
         udp: Vec::new(),
         tcp: Vec::new(),
