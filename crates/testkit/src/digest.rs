@@ -1,5 +1,6 @@
-//! Checking MD5 digest credentials (RFC 2617 §3.2.2, RFC 3261 §22.4) found in a peer's trace,
-//! for peers that cannot check them themselves (SIPp 3.6.1 ignores Proxy-Authorization).
+//! MD5 digest credentials for tests (RFC 2617 §3.2.2, RFC 3261 §22.4): checking what a peer's
+//! trace shows (SIPp 3.6.1 ignores Proxy-Authorization) and answering a challenge from a raw
+//! test client.
 
 use md5::{Digest, Md5};
 
@@ -74,6 +75,36 @@ pub fn verify_md5(credentials: &str, method: &str, password: &str) -> bool {
     }
 }
 
+/// Credentials answering an MD5 `challenge` (a WWW-/Proxy-Authenticate value) for a request
+/// with `method` and Request-URI `uri` (RFC 2617 §3.2.2; qop `auth` when offered, nc 1).
+/// Returns `None` if the challenge lacks a realm or nonce or asks for another algorithm.
+pub fn md5_credentials(
+    challenge: &str,
+    method: &str,
+    uri: &str,
+    user: &str,
+    password: &str,
+) -> Option<String> {
+    let realm = param(challenge, "realm")?;
+    let nonce = param(challenge, "nonce")?;
+    if param(challenge, "algorithm").is_some_and(|a| !a.eq_ignore_ascii_case("MD5")) {
+        return None;
+    }
+    let mut credentials =
+        format!("Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", algorithm=MD5");
+    let offers_auth = param(challenge, "qop")
+        .is_some_and(|q| q.split(',').any(|o| o.trim().eq_ignore_ascii_case("auth")));
+    if offers_auth {
+        credentials.push_str(", qop=auth, nc=00000001, cnonce=\"dialtone0test\"");
+    }
+    if let Some(opaque) = param(challenge, "opaque") {
+        credentials.push_str(&format!(", opaque=\"{opaque}\""));
+    }
+    let response = expected_md5_response(&credentials, method, password)?;
+    credentials.push_str(&format!(", response=\"{response}\""));
+    Some(credentials)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +119,26 @@ mod tests {
         assert!(verify_md5(credentials, "GET", "Circle Of Life"));
         assert!(!verify_md5(credentials, "GET", "circle of life"));
         assert!(!verify_md5(credentials, "POST", "Circle Of Life"));
+    }
+
+    #[test]
+    fn built_credentials_verify() {
+        for challenge in [
+            r#"Digest realm="127.0.0.1", nonce="abc", qop="auth""#,
+            r#"Digest realm="127.0.0.1", nonce="abc", opaque="xyz""#,
+        ] {
+            let credentials =
+                md5_credentials(challenge, "REGISTER", "sip:127.0.0.1", "alice", "pw").unwrap();
+            assert!(verify_md5(&credentials, "REGISTER", "pw"), "{credentials}");
+            assert!(!verify_md5(&credentials, "REGISTER", "other"));
+        }
+        assert!(md5_credentials(
+            r#"Digest realm="r", nonce="n", algorithm=SHA-256"#,
+            "REGISTER",
+            "sip:x",
+            "a",
+            "b"
+        )
+        .is_none());
     }
 }
