@@ -93,6 +93,12 @@ impl ParseError {
         self
     }
 
+    /// Replace the recommended answer.
+    pub(crate) fn with_reply(mut self, status: u16, reason: &'static str) -> Self {
+        self.reply = Some((status, reason));
+        self
+    }
+
     /// Attach the parsed header fields of the offending request.
     pub(crate) fn with_headers(mut self, headers: Headers) -> Self {
         self.headers = Some(Box::new(headers));

@@ -25,12 +25,12 @@ mod via;
 
 pub use cseq::CSeq;
 pub use error::{ErrorKind, ParseError};
-pub use framing::{stream_frame, Frame};
+pub use framing::{stream_frame, Frame, StreamFramer, StreamItem};
 pub use headers::{canonical_name, same_name, Headers};
 pub use message::{Message, Request, Response, SipMessage};
 pub use method::Method;
 pub use name_addr::NameAddr;
-pub use parser::{MAX_BODY, MAX_HEADERS, MAX_HEADER_BYTES, MAX_HEAD_RAW};
+pub use parser::{MAX_BODY, MAX_HEADERS, MAX_HEADER_BYTES, MAX_HEAD_RAW, MAX_START_LINE};
 pub use status::default_reason;
 pub use uri::{Scheme, Uri};
 pub use validate::{validate_request, validate_response, Rejection, UasPolicy};

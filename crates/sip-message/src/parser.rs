@@ -18,6 +18,8 @@ use crate::uri::Uri;
 pub const MAX_HEADERS: usize = 256;
 /// Maximum header text (sum of names and values, Content-Length not counted).
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Maximum length of the start line (a longer Request-Line is answered with 414).
+pub const MAX_START_LINE: usize = 8 * 1024;
 /// Maximum raw size of start line plus header section, blank line included.
 pub const MAX_HEAD_RAW: usize = 2 * MAX_HEADER_BYTES + 16 * 1024;
 /// Maximum body size (Content-Length above this is rejected).
@@ -36,18 +38,31 @@ pub(crate) fn skip_leading_crlf(buf: &[u8]) -> &[u8] {
 /// there is none yet, an error if none appears within [`MAX_HEAD_RAW`] bytes.
 /// `buf` must not start with CR/LF.
 pub(crate) fn find_head_end(buf: &[u8]) -> Result<Option<usize>, ParseError> {
+    find_head_end_from(buf, &mut 0)
+}
+
+/// Like [`find_head_end`], resuming at `*resume` (a line start from an earlier call
+/// on a prefix of the same buffer) and leaving there the start of the last,
+/// unfinished line, so that feeding a head byte by byte stays linear.
+pub(crate) fn find_head_end_from(
+    buf: &[u8],
+    resume: &mut usize,
+) -> Result<Option<usize>, ParseError> {
     let limit = buf.len().min(MAX_HEAD_RAW);
-    let mut line_start = 0;
-    for i in 0..limit {
+    let first = (*resume).min(limit);
+    let mut line_start = first;
+    for i in first..limit {
         if buf[i] == b'\n' {
             let line = &buf[line_start..i];
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if line.is_empty() && line_start > 0 {
+                *resume = 0;
                 return Ok(Some(i + 1));
             }
             line_start = i + 1;
         }
     }
+    *resume = line_start;
     if buf.len() >= MAX_HEAD_RAW {
         return Err(ParseError::new(
             ErrorKind::TooLarge,
@@ -152,13 +167,15 @@ fn check_version(v: &str) -> Result<(), ParseError> {
         return Ok(());
     }
     let looks_like_version = v.len() > 4
-        && v[..4].eq_ignore_ascii_case("SIP/")
-        && v[4..].split_once('.').is_some_and(|(a, b)| {
-            !a.is_empty()
-                && !b.is_empty()
-                && a.bytes().all(|c| c.is_ascii_digit())
-                && b.bytes().all(|c| c.is_ascii_digit())
-        });
+        && v.as_bytes()[..4].eq_ignore_ascii_case(b"SIP/")
+        && v.get(4..)
+            .and_then(|r| r.split_once('.'))
+            .is_some_and(|(a, b)| {
+                !a.is_empty()
+                    && !b.is_empty()
+                    && a.bytes().all(|c| c.is_ascii_digit())
+                    && b.bytes().all(|c| c.is_ascii_digit())
+            });
     if looks_like_version {
         Err(ParseError::new(
             ErrorKind::Version,
@@ -308,6 +325,11 @@ pub(crate) fn parse_message(bytes: &[u8]) -> Result<Message, ParseError> {
         ))
     })?;
     let (start, headers) = parse_head(head).map_err(fail)?;
+    if start.len() > MAX_START_LINE {
+        let e = ParseError::new(ErrorKind::TooLarge, "start line too long")
+            .with_reply(414, "Request-URI Too Long");
+        return Err(fail(e).with_headers(headers));
+    }
 
     let available = &buf[head_end..];
     let body_len = |headers: &Headers| -> Result<usize, ParseError> {

@@ -133,7 +133,14 @@ fn check_syntax(req: &Request) -> Result<(), Rejection> {
         )));
     }
     req.from().map_err(bad)?;
-    req.to().map_err(bad)?;
+    let to = req.to().map_err(bad)?;
+    if req.method == Method::Register && !to.uri.is_sip() {
+        // RFC 3261 §10.2: the To of a REGISTER is the address-of-record, a SIP or
+        // SIPS URI; RFC 4475 §3.3.4 has a registrar answer 400.
+        let mut r = Rejection::new(400);
+        r.reason = "Bad Request (REGISTER To is not a SIP or SIPS URI)".to_string();
+        return Err(r);
+    }
     req.call_id().map_err(bad)?;
     let cseq = req.cseq().map_err(bad)?;
     req.max_forwards().map_err(bad)?;

@@ -1,6 +1,6 @@
 //! Stream framing (RFC 3261 §18.3) and CRLF keep-alives (RFC 5626 §3.5.1).
 
-use dialtone_sip_message::{stream_frame, Frame, Message, Method};
+use dialtone_sip_message::{stream_frame, Frame, Message, Method, StreamFramer, StreamItem};
 
 fn msg(method: &str, body: &str) -> String {
     format!(
@@ -108,4 +108,67 @@ fn framing_errors_lose_the_connection() {
     // Large Content-Length within the limit just waits for more bytes.
     let big = "MESSAGE sip:x SIP/2.0\r\nContent-Length: 100000\r\n\r\nabc";
     assert_eq!(stream_frame(big.as_bytes()).unwrap(), Frame::Incomplete);
+}
+
+#[test]
+fn stream_framer_byte_by_byte() {
+    let a = msg("INVITE", "v=0\r\n");
+    let b = msg("BYE", "");
+    let input = format!("{a}\r\n{b}");
+    let mut framer = StreamFramer::new();
+    let mut items = Vec::new();
+    // A ping arriving in one read is one keep-alive (split across reads it would be
+    // seen as two CRLF pongs: the framer cannot wait, a lone pong must be reported).
+    framer.push(b"\r\n\r\n");
+    items.extend(framer.next_item().unwrap());
+    for byte in input.as_bytes() {
+        framer.push(std::slice::from_ref(byte));
+        while let Some(item) = framer.next_item().unwrap() {
+            items.push(item);
+        }
+    }
+    assert_eq!(
+        items,
+        [
+            StreamItem::KeepAlive(4),
+            StreamItem::Message(a.into_bytes()),
+            StreamItem::KeepAlive(2),
+            StreamItem::Message(b.into_bytes()),
+        ]
+    );
+    assert_eq!(framer.buffered(), 0);
+}
+
+#[test]
+fn stream_framer_is_linear_on_a_slow_drip() {
+    // A ~120 KB head and a 200 KB body delivered one byte at a time: rescanning the
+    // buffer on every byte would be ~10^10 steps; the framer resumes where it stopped.
+    let mut input = String::from("MESSAGE sip:x SIP/2.0\r\n");
+    while input.len() < 120_000 {
+        input.push_str("X-Padding: 0123456789abcdef0123456789abcdef\r\n");
+    }
+    input.push_str("Content-Length: 200000\r\n\r\n");
+    input.push_str(&"b".repeat(200_000));
+    let started = std::time::Instant::now();
+    let mut framer = StreamFramer::new();
+    let mut got = None;
+    for byte in input.as_bytes() {
+        framer.push(std::slice::from_ref(byte));
+        if let Some(item) = framer.next_item().unwrap() {
+            got = Some(item);
+        }
+    }
+    assert_eq!(got, Some(StreamItem::Message(input.clone().into_bytes())));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn stream_framer_reports_lost_framing() {
+    let mut framer = StreamFramer::new();
+    framer.push(b"OPTIONS sip:x SIP/2.0\r\nl: 1\r\nl: 2\r\n\r\n");
+    assert!(framer.next_item().is_err());
 }

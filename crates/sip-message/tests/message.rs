@@ -325,6 +325,9 @@ fn header_count_and_size_limits() {
         Message::parse(huge.as_bytes()).unwrap_err().kind(),
         ErrorKind::TooLarge
     );
+    let long_uri = format!("OPTIONS sip:{}@x SIP/2.0\r\n\r\n", "u".repeat(9000));
+    let e = Message::parse(long_uri.as_bytes()).unwrap_err();
+    assert_eq!(e.response(), Some((414, "Request-URI Too Long")));
     let unterminated = format!("OPTIONS sip:x SIP/2.0\r\nX: {}", "a".repeat(300_000));
     assert!(Message::parse(unterminated.as_bytes()).is_err());
 }
@@ -439,4 +442,17 @@ fn validate_policy_knobs() {
         "ACK",
     ));
     assert_eq!(validate_request(&ack, &UasPolicy::default()), Ok(()));
+}
+
+#[test]
+fn non_ascii_in_start_line_never_panics() {
+    for bad in [
+        &b"OPTIONS sip:x SIP\xc3\xa9\r\n\r\n"[..],
+        b"OPTIONS sip:x SI\xc3\xa9/2.0\r\n\r\n",
+        b"SIP\xc3\xa9 200 OK\r\n\r\n",
+        b"\xc3\xa9 sip:x SIP/2.0\r\n\r\n",
+        b"SIP/2.0 2\xc3\xa9 OK\r\n\r\n",
+    ] {
+        assert!(Message::parse(bad).is_err());
+    }
 }

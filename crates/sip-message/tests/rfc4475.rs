@@ -687,7 +687,9 @@ fn novelsc() {
     expect_rejection("novelsc.dat", 416);
 }
 
-/// §3.3.4 Unknown URI Schemes in Header Fields: the URIs parse (kept opaque).
+/// §3.3.4 Unknown URI Schemes in Header Fields: the message is valid and its URIs
+/// parse (kept opaque); as a REGISTER whose To (the address-of-record) is not a
+/// SIP/SIPS URI it is answered 400, as the RFC says a registrar would.
 #[test]
 fn unksm2() {
     let req = req_of(valid("unksm2.dat"));
@@ -697,7 +699,8 @@ fn unksm2() {
         req.contacts().unwrap()[0].uri.to_string(),
         "name:John_Smith"
     );
-    expect_accepted("unksm2.dat");
+    let r = expect_rejection("unksm2.dat", 400);
+    assert!(r.reason.contains("REGISTER To"), "{}", r.reason);
 }
 
 /// §3.3.5 Proxy-Require and Require: 420 listing the Require tags (a UAS ignores

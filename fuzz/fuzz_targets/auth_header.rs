@@ -1,0 +1,11 @@
+//! `dialtone_sip::auth::Challenge::parse` (WWW-/Proxy-Authenticate values) on
+//! arbitrary text must never panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(s) = std::str::from_utf8(data) {
+        let _ = dialtone_sip::auth::Challenge::parse(s);
+    }
+});
