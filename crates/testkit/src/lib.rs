@@ -6,7 +6,8 @@
 //!   foreground as our child;
 //! - [`free_port`]: a port free for both UDP and TCP on 127.0.0.1;
 //! - [`certs`]: self-signed and CA-issued certificates generated with rcgen;
-//! - [`TlsTestServer`]: a TLS server that only completes handshakes, for trust tests.
+//! - [`TlsTestServer`]: a TLS server that only completes handshakes, for trust tests;
+//! - [`digest`]: checking MD5 digest credentials seen in a peer's message trace.
 //!
 //! Every process is our direct child, put in its own process group and stopped by its PID when the
 //! handle is dropped (never by name: other work shares the machine). A missing binary is an error
@@ -20,6 +21,7 @@
 #![deny(missing_docs)]
 
 pub mod certs;
+pub mod digest;
 mod error;
 mod kamailio;
 mod ports;

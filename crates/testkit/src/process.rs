@@ -143,3 +143,36 @@ impl Drop for PeerProcess {
         self.stop();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_binary_is_an_error_naming_the_package() {
+        let err = require_binary("dialtone-no-such-peer", "dialtone-peer-package").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("`dialtone-no-such-peer` not found"), "{text}");
+        assert!(
+            text.contains("install the Debian package `dialtone-peer-package`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn installed_binary_is_found() {
+        assert!(require_binary("sh", "dash").unwrap().ends_with("sh"));
+    }
+
+    #[test]
+    fn stop_ends_the_child_by_pid() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = Command::new("sleep");
+        command.arg("30");
+        let mut peer = PeerProcess::spawn("sleep", command, &dir.path().join("log")).unwrap();
+        let pid = peer.pid();
+        assert!(peer.try_status().is_none());
+        assert!(peer.stop().is_some());
+        assert!(!Path::new(&format!("/proc/{pid}")).exists());
+    }
+}

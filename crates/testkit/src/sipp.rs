@@ -53,10 +53,13 @@ pub struct SippArgs {
     pub timeout: Duration,
     /// Request-URI user part (`-s`).
     pub service: Option<String>,
-    /// Digest credentials for `[authentication]` (`-au`, `-ap`).
+    /// Digest credentials: `-au`/`-ap` for `[authentication]` in UAC scenarios, and keys
+    /// `auth_user`/`auth_pass` for `verifyauth` in UAS scenarios.
     pub auth: Option<(String, String)>,
     /// `-key name value` pairs, available as `[name]` in scenarios.
     pub keys: Vec<(String, String)>,
+    /// Media port advertised in SDP (`-mp`); default: a free port.
+    pub media_port: Option<u16>,
     /// Anything else, appended verbatim.
     pub extra: Vec<String>,
 }
@@ -73,6 +76,7 @@ impl SippArgs {
             service: None,
             auth: None,
             keys: Vec::new(),
+            media_port: None,
             extra: Vec::new(),
         }
     }
@@ -164,8 +168,11 @@ impl Sipp {
             Scenario::File(path) => command.arg("-sf").arg(path),
         };
         let timeout_secs = args.timeout.as_secs().max(1);
+        // A free media port per run: concurrent SIPps would otherwise all want 6000.
+        let media_port = args.media_port.unwrap_or_else(crate::free_port);
         command
             .args(["-i", "127.0.0.1", "-mi", "127.0.0.1", "-nostdin"])
+            .args(["-mp", &media_port.to_string()])
             .args(["-p", &args.port.to_string()])
             .args(["-m", &args.calls.to_string()])
             .args([
@@ -187,6 +194,8 @@ impl Sipp {
         }
         if let Some((user, password)) = &args.auth {
             command.args(["-au", user, "-ap", password]);
+            // For verifyauth in UAS scenarios (SIPp 3.6.1 checks Authorization headers only).
+            command.args(["-key", "auth_user", user, "-key", "auth_pass", password]);
         }
         for (key, value) in &args.keys {
             command.args(["-key", key, value]);
@@ -205,19 +214,26 @@ impl Sipp {
             transport: args.transport,
             timeout: args.timeout,
         };
-        sipp.wait_listening()?;
+        sipp.wait_listening(client)?;
         Ok(sipp)
     }
 
-    fn wait_listening(&mut self) -> Result<(), TestkitError> {
+    fn wait_listening(&mut self, client: bool) -> Result<(), TestkitError> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if is_listening(self.port, self.transport) {
                 return Ok(());
             }
-            if self.process.try_status().is_some() {
-                // Already finished (a quick UAC, or a fatal error): `wait` reports the outcome.
-                return Ok(());
+            if let Some(status) = self.process.try_status() {
+                if client {
+                    // A quick UAC may be done already: `wait` reports the outcome.
+                    return Ok(());
+                }
+                return Err(TestkitError::NotReady {
+                    peer: "sipp".into(),
+                    reason: format!("exited with {status} before listening"),
+                    log: self.process.log_tail(4000),
+                });
             }
             if Instant::now() >= deadline {
                 return Err(TestkitError::NotReady {

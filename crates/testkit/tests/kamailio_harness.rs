@@ -65,3 +65,35 @@ fn kamailio_starts_on_all_transports_and_challenges_register() {
         "kamailio {pid} still exists after drop: {stat}"
     );
 }
+
+#[test]
+fn kamailio_refuses_to_relay_beyond_127_0_0_1() {
+    let kamailio = Kamailio::start(KamailioOpts::udp_tcp(&[])).expect("kamailio must start");
+    let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let local = socket.local_addr().unwrap();
+    // 127.0.0.2 is still loopback (safe if the guard were broken) but not 127.0.0.1.
+    let invite = format!(
+        "INVITE sip:bob@127.0.0.2:5060 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {local};branch=z9hG4bK-guard;rport\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:carol@127.0.0.1>;tag=guard\r\n\
+         To: <sip:bob@127.0.0.2>\r\n\
+         Call-ID: guard@127.0.0.1\r\n\
+         CSeq: 1 INVITE\r\n\
+         Contact: <sip:carol@{local}>\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    socket
+        .send_to(invite.as_bytes(), kamailio.udp_addr())
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let (n, _) = socket.recv_from(&mut buf).expect("an answer");
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(
+        answer.starts_with("SIP/2.0 403 Relay only to 127.0.0.1"),
+        "{answer}"
+    );
+}
