@@ -399,6 +399,8 @@ fn through_kamailio_record_route_and_cancel_work() {
         &route_hdr,
         "",
     ));
+    // Kamailio's workers may reorder back-to-back datagrams: let the ACK land first.
+    std::thread::sleep(Duration::from_millis(300));
     caller.send(&caller.request(
         "BYE",
         &remote_target,

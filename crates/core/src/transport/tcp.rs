@@ -1,11 +1,12 @@
 //! SIP over TCP and TLS (RFC 3261 §18.3 framing, §26.2 TLS), plus the listener/connect plumbing
 //! shared with WebSocket: accepting connections, opening them on demand, and the per-connection
-//! task that frames the byte stream with `stream_frame` and answers RFC 5626 §4.4.1 pings.
+//! task that frames the byte stream (`StreamFramer`, the incremental `stream_frame`) and
+//! answers RFC 5626 §4.4.1 pings.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use dialtone_sip_message::{stream_frame, Frame};
+use dialtone_sip_message::{StreamFramer, StreamItem};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -200,7 +201,7 @@ async fn run_stream<S>(
     let FlowEnd { peer, local, .. } = end;
     let (mut reader, mut writer) = tokio::io::split(stream);
     let mut shutdown = inner.shutdown_signal();
-    let mut buf: Vec<u8> = Vec::with_capacity(8192);
+    let mut framer = StreamFramer::new();
     let mut chunk = vec![0u8; 16 * 1024];
     let reason: Option<String> = loop {
         tokio::select! {
@@ -223,8 +224,8 @@ async fn run_stream<S>(
             read = reader.read(&mut chunk) => match read {
                 Ok(0) => break None,
                 Ok(n) => {
-                    buf.extend_from_slice(&chunk[..n]);
-                    if let Err(e) = drain_frames(&inner, peer, local, &mut buf, &mut writer).await {
+                    framer.push(&chunk[..n]);
+                    if let Err(e) = drain_frames(&inner, peer, local, &mut framer, &mut writer).await {
                         break Some(e);
                     }
                 }
@@ -236,27 +237,29 @@ async fn run_stream<S>(
     finish(&inner, end, reason).await;
 }
 
-/// Handles every complete frame at the start of `buf`.
+/// Handles every complete keep-alive and message buffered in `framer`.
 async fn drain_frames<W>(
     inner: &Inner,
     peer: Peer,
     local: SocketAddr,
-    buf: &mut Vec<u8>,
+    framer: &mut StreamFramer,
     writer: &mut W,
 ) -> Result<(), String>
 where
     W: AsyncWrite + Unpin,
 {
     loop {
-        match stream_frame(buf) {
-            Ok(Frame::Incomplete) => {
-                if buf.len() > MAX_STREAM_BUFFER {
-                    return Err(format!("no complete message in {} bytes", buf.len()));
+        match framer.next_item() {
+            Ok(None) => {
+                if framer.buffered() > MAX_STREAM_BUFFER {
+                    return Err(format!(
+                        "no complete message in {} bytes",
+                        framer.buffered()
+                    ));
                 }
                 return Ok(());
             }
-            Ok(Frame::KeepAlive(n)) => {
-                buf.drain(..n.min(buf.len()));
+            Ok(Some(StreamItem::KeepAlive(n))) => {
                 if n >= 4 {
                     // RFC 5626 §4.4.1: answer a CRLFCRLF ping with a CRLF pong.
                     writer
@@ -267,25 +270,22 @@ where
                     inner.emit(TransportEvent::Pong { peer }).await;
                 }
             }
-            Ok(Frame::Message(len)) => {
-                let bytes: Vec<u8> = buf.drain(..len.min(buf.len())).collect();
-                match inbound::process(&bytes, peer) {
-                    Inbound::Deliver(message) => {
-                        inner
-                            .emit(TransportEvent::Message {
-                                peer,
-                                message,
-                                local,
-                            })
-                            .await;
-                    }
-                    Inbound::Reply(reply) => writer
-                        .write_all(&reply)
-                        .await
-                        .map_err(|e| format!("cannot answer bad request: {e}"))?,
-                    Inbound::Discard => {}
+            Ok(Some(StreamItem::Message(bytes))) => match inbound::process(&bytes, peer) {
+                Inbound::Deliver(message) => {
+                    inner
+                        .emit(TransportEvent::Message {
+                            peer,
+                            message,
+                            local,
+                        })
+                        .await;
                 }
-            }
+                Inbound::Reply(reply) => writer
+                    .write_all(&reply)
+                    .await
+                    .map_err(|e| format!("cannot answer bad request: {e}"))?,
+                Inbound::Discard => {}
+            },
             Err(e) => return Err(format!("stream framing lost: {e}")),
         }
     }
