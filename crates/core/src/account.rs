@@ -87,6 +87,11 @@ pub struct AccountForm {
     pub register_required: bool,
     /// Display name shown to the called party. Any text.
     pub display_name: String,
+    /// TLS/WSS trust: a PEM file with the CA(s) to trust for this account instead of the system's roots.
+    pub tls_ca_file: String,
+    /// TLS/WSS trust: the SHA-256 fingerprint of the server certificate to accept (a self-signed PBX), as shown by
+    /// an "issuer not trusted" error.
+    pub tls_pin: String,
 }
 
 /// One problem with one form field, in plain words.
@@ -117,6 +122,8 @@ pub struct Account {
     pub register: bool,
     /// Display name (any text).
     pub display_name: String,
+    /// How TLS/WSS servers are trusted.
+    pub tls_trust: crate::tls::TlsTrust,
 }
 
 impl Account {
@@ -314,6 +321,37 @@ impl AccountForm {
                 "Display name must not contain control characters (line breaks, tabs)".into(),
             );
         }
+        let tls_trust = match (self.tls_ca_file.trim(), self.tls_pin.trim()) {
+            ("", "") => crate::tls::TlsTrust::OsRoots,
+            (ca, "") => {
+                if !std::path::Path::new(ca).is_file() {
+                    err("tlsCaFile", format!("TLS CA file \"{ca}\" does not exist"));
+                }
+                crate::tls::TlsTrust::CaFile(ca.into())
+            }
+            ("", pin) => {
+                let hex: String = pin.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+                if hex.len() != 64
+                    || pin
+                        .chars()
+                        .any(|c| !c.is_ascii_hexdigit() && c != ':' && c != ' ')
+                {
+                    err(
+                        "tlsPin",
+                        "TLS pin must be a SHA-256 fingerprint: 64 hex digits, colons allowed"
+                            .into(),
+                    );
+                }
+                crate::tls::TlsTrust::PinnedSha256(pin.to_string())
+            }
+            _ => {
+                err(
+                    "tlsPin",
+                    "Choose either a TLS CA file or a pinned fingerprint, not both".into(),
+                );
+                crate::tls::TlsTrust::OsRoots
+            }
+        };
         match (errors.is_empty(), server) {
             (true, Some(server)) => Ok(Account {
                 login,
@@ -324,6 +362,7 @@ impl AccountForm {
                 outbound_proxy,
                 register: self.register_required,
                 display_name: self.display_name.trim().to_string(),
+                tls_trust,
             }),
             _ => Err(errors),
         }

@@ -82,6 +82,8 @@ struct CallInfo {
     media: Option<CallMedia>,
     /// The peer's SDP offer of an incoming call, kept until we answer.
     remote_offer: Option<Vec<u8>>,
+    /// Last state reported, so a state is reported once.
+    last_state: Option<CallState>,
 }
 
 /// A connected account.
@@ -291,7 +293,15 @@ impl Driver {
                 return;
             };
             match output {
-                UaOutput::Transmit { dest, message } => {
+                UaOutput::Transmit { mut dest, message } => {
+                    // A route to our proxy may name it with another stream transport than our flow (Kamailio's
+                    // Record-Route says transport=ws for a WSS flow): keep using the flow we have (RFC 5626 §5.3).
+                    if dest.addr == active.hop.addr
+                        && dest.transport.is_reliable()
+                        && active.hop.transport.is_reliable()
+                    {
+                        dest = active.hop;
+                    }
                     if let Err(e) = active.transports.send(dest, &message).await {
                         tracing::debug!("send to {}: {e}", dest.addr);
                         active.ua.handle_transport_error(now(), dest);
@@ -366,6 +376,7 @@ impl Driver {
                     display_name: from.display_name.clone(),
                     media: None,
                     remote_offer: sdp,
+                    last_state: Some(CallState::Ring),
                 };
                 let event = call_event(&info, CallState::Ring, None, None);
                 active.calls.insert(id, info);
@@ -421,6 +432,10 @@ impl Driver {
                         true,
                     ),
                 };
+                if info.last_state == Some(state) {
+                    return;
+                }
+                info.last_state = Some(state);
                 let event = call_event(info, state, code, reason);
                 if done {
                     active.calls.remove(&id);
@@ -535,9 +550,16 @@ impl Driver {
             Peer::new(kind, addr)
         } else {
             // Open the flow now so a TLS or WebSocket failure is reported with its real cause at Connect.
+            let tls = match kind {
+                TransportKind::Tls | TransportKind::Wss => Some(
+                    crate::tls::client_config(&account.tls_trust)
+                        .map_err(|e| PhoneError::Network(e.to_string()))?,
+                ),
+                _ => None,
+            };
             let options = ConnectOptions {
                 server_name: Some(next.host.clone()),
-                tls: None,
+                tls,
                 ws_path: (!next.path.is_empty()).then(|| next.path.clone()),
             };
             transports
@@ -677,6 +699,7 @@ impl Driver {
             display_name: None,
             media: Some(media),
             remote_offer: None,
+            last_state: Some(CallState::Pending),
         };
         let event = call_event(&info, CallState::Pending, None, None);
         active.calls.insert(id, info);

@@ -26,6 +26,15 @@ pub enum PhoneError {
     /// The command does not apply in the call's current state.
     #[error("{0}")]
     WrongState(String),
+    /// The TLS handshake with the server failed; the message names the cause (issuer not trusted, name mismatch,
+    /// expired...). For an untrusted issuer, `fingerprint` is the server certificate's SHA-256, for pinning.
+    #[error("TLS: {message}")]
+    Tls {
+        /// What went wrong, in plain words.
+        message: String,
+        /// The presented certificate's SHA-256 fingerprint when the issuer is not trusted.
+        fingerprint: Option<String>,
+    },
     /// A socket could not be opened or used.
     #[error("network error: {0}")]
     Network(String),
@@ -43,6 +52,7 @@ impl PhoneError {
             PhoneError::NoSuchCall(_) => "no_such_call",
             PhoneError::InvalidTarget { .. } => "invalid_target",
             PhoneError::WrongState(_) => "wrong_state",
+            PhoneError::Tls { .. } => "tls",
             PhoneError::Network(_) => "network",
             PhoneError::Stopped => "stopped",
         }

@@ -71,6 +71,12 @@ struct PhoneArgs {
     /// Without --call/--auto-answer: stay registered this many seconds, then unregister and exit.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
     stay: f64,
+    /// TLS/WSS: trust the CA certificate(s) in this PEM file instead of the system's roots.
+    #[arg(long, value_name = "FILE", conflicts_with = "tls_pin")]
+    tls_ca: Option<String>,
+    /// TLS/WSS: accept exactly the server certificate with this SHA-256 fingerprint (self-signed PBX).
+    #[arg(long, value_name = "SHA256")]
+    tls_pin: Option<String>,
     /// Local IP address to bind (default: the address the system would use to reach the server).
     #[arg(long, value_name = "IP")]
     bind: Option<std::net::IpAddr>,
@@ -154,12 +160,11 @@ async fn phone(args: PhoneArgs) -> anyhow::Result<()> {
         transport: args.transport,
         register_required: !args.no_register,
         display_name: args.display_name.clone(),
+        tls_ca_file: args.tls_ca.clone().unwrap_or_default(),
+        tls_pin: args.tls_pin.clone().unwrap_or_default(),
     };
     let timeout = secs(args.timeout)?;
-    let phone = Phone::start(DriverOptions {
-        bind_ip: args.bind,
-        ..Default::default()
-    });
+    let phone = Phone::start(DriverOptions { bind_ip: args.bind });
     let mut events = phone.subscribe();
     phone.connect(form).await?;
     let outcome = tokio::time::timeout(timeout, script(&phone, &mut events, &args)).await;

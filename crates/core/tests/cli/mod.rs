@@ -13,6 +13,8 @@ pub struct Cli {
     child: Child,
     lines: mpsc::Receiver<String>,
     pub seen: Vec<Value>,
+    /// Lines the process wrote to stderr.
+    pub errors: Vec<String>,
 }
 
 impl Cli {
@@ -45,6 +47,7 @@ impl Cli {
             child,
             lines: rx,
             seen: Vec::new(),
+            errors: Vec::new(),
         }
     }
 
@@ -61,6 +64,7 @@ impl Cli {
             match self.lines.recv_timeout(left) {
                 Ok(line) => {
                     eprintln!("dialtone> {line}");
+                    self.note(&line);
                     if let Ok(v) = serde_json::from_str::<Value>(&line) {
                         self.seen.push(v.clone());
                         if pred(&v) {
@@ -82,6 +86,7 @@ impl Cli {
         loop {
             while let Ok(line) = self.lines.try_recv() {
                 eprintln!("dialtone> {line}");
+                self.note(&line);
                 if let Ok(v) = serde_json::from_str::<Value>(&line) {
                     self.seen.push(v);
                 }
@@ -90,6 +95,7 @@ impl Cli {
                 std::thread::sleep(Duration::from_millis(100));
                 while let Ok(line) = self.lines.try_recv() {
                     eprintln!("dialtone> {line}");
+                    self.note(&line);
                     if let Ok(v) = serde_json::from_str::<Value>(&line) {
                         self.seen.push(v);
                     }
@@ -103,6 +109,17 @@ impl Cli {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    fn note(&mut self, line: &str) {
+        if let Some(err) = line.strip_prefix("stderr: ") {
+            self.errors.push(err.to_string());
+        }
+    }
+
+    /// Everything written to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.errors.join("\n")
     }
 
     /// Call states seen, in order.
