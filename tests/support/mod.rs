@@ -83,6 +83,17 @@ pub struct Xvfb {
 }
 
 impl Xvfb {
+    /// Saves a PNG of the whole X screen (the real window as the user would see it) with ImageMagick's `import`.
+    /// (WebKitWebDriver's own screenshot command hangs under Xvfb without GL.)
+    pub fn screenshot(&self, path: &Path) {
+        let import = require_program("import");
+        let status = Command::new(import)
+            .args(["-display", &self.display, "-window", "root", &path.to_string_lossy()])
+            .status()
+            .expect("run import");
+        assert!(status.success(), "import failed to capture {}", self.display);
+    }
+
     pub fn start() -> Xvfb {
         let xvfb = require_program("Xvfb");
         // Pick a display number nobody uses; -nolisten tcp keeps it off the network.
@@ -271,16 +282,6 @@ impl Session {
         }
     }
 
-    /// Saves a PNG of the page as WebDriver renders it.
-    pub fn screenshot(&self, path: &Path) {
-        use base64::Engine;
-        let resp = get(&self.url("/screenshot"));
-        let b64 = resp["value"].as_str().expect("screenshot data");
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .expect("screenshot is base64");
-        std::fs::write(path, png).expect("write screenshot");
-    }
 }
 
 impl Drop for Session {

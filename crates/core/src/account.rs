@@ -257,7 +257,7 @@ impl AccountForm {
         if login.is_empty() {
             err("login", "SIP login is required".into());
         } else if let Err(e) = dialtone_sip::validate::validate_user_part(&login) {
-            err("login", format!("SIP login: {e}"));
+            err("login", e.to_string());
         }
         let auth_name = if self.auth_name.trim().is_empty() {
             login.clone()
@@ -266,7 +266,7 @@ impl AccountForm {
         };
         if !self.auth_name.trim().is_empty() {
             if let Err(e) = dialtone_sip::validate::validate_auth_name(&self.auth_name) {
-                err("authName", format!("SIP auth name: {e}"));
+                err("authName", e.to_string());
             }
         }
         let server = match ServerAddress::parse(&self.server_url, self.port, self.transport) {
