@@ -30,6 +30,8 @@ struct Branch {
     terminated: bool,
     /// Timer C deadline (INVITE only).
     timer_c: Option<Instant>,
+    /// Timer C fired and the branch was cancelled; the next deadline gives up on it.
+    timer_c_fired: bool,
 }
 
 /// The response context of one forwarded request (§16.7).
@@ -337,6 +339,7 @@ impl<S: LocationStore> Relay<S> {
                 done: false,
                 terminated: false,
                 timer_c: invite.then(|| now + self.config.timer_c),
+                timer_c_fired: false,
             });
         }
     }
@@ -536,7 +539,7 @@ impl<S: LocationStore> Relay<S> {
             return;
         };
         if status < 200 {
-            if branch.timer_c.is_some() {
+            if branch.timer_c.is_some() && !branch.timer_c_fired {
                 branch.timer_c = Some(now + timer_c);
             }
             if status == 100 || context.final_sent {
@@ -693,19 +696,33 @@ impl<S: LocationStore> Relay<S> {
         }
     }
 
-    /// Timer C fired on branches: they are cancelled (§16.6 step 11, §16.8).
+    /// Timer C fired on branches: they are cancelled (§16.6 step 11, §16.8). A branch that
+    /// still has no final response 64·T1 later counts as a 408 (§16.8: "as if the transaction
+    /// received a 408").
     pub(crate) fn fire_timer_c(&mut self, now: Instant) {
-        let mut due = Vec::new();
+        let grace = self.config.timers.transaction_timeout();
+        let mut cancel = Vec::new();
+        let mut give_up = Vec::new();
         for context in self.proxy.contexts.values_mut() {
             for branch in &mut context.branches {
-                if branch.timer_c.is_some_and(|t| t <= now) {
+                if !branch.timer_c.is_some_and(|t| t <= now) {
+                    continue;
+                }
+                if branch.timer_c_fired {
                     branch.timer_c = None;
-                    due.push(branch.id);
+                    give_up.push(branch.id);
+                } else {
+                    branch.timer_c_fired = true;
+                    branch.timer_c = Some(now + grace);
+                    cancel.push(branch.id);
                 }
             }
         }
-        for branch in due {
+        for branch in cancel {
             let _ = self.layer.cancel(now, branch);
+        }
+        for branch in give_up {
+            self.on_branch_failure(now, branch, 408, "Request Timeout");
         }
         self.drain(now);
     }

@@ -443,3 +443,68 @@ pub fn sdp(ip: &str, port: u16) -> String {
          a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n"
     )
 }
+
+/// A response from a raw user agent to `request`: Via, From, Call-ID, CSeq and Record-Route
+/// copied, To tagged with `to_tag`, Contact `contact`, optional SDP body.
+pub fn respond_to(
+    request: &Request,
+    status: u16,
+    reason: &str,
+    to_tag: &str,
+    contact: &str,
+    body: Option<&str>,
+) -> Message {
+    let mut response = Response::for_request(request, status, reason);
+    if status > 100 {
+        let mut to = request.to().expect("To");
+        to.set_tag(to_tag);
+        response.headers.set("To", to.to_string());
+    }
+    for rr in request.headers.get_all("Record-Route") {
+        response.headers.push("Record-Route", rr);
+    }
+    response.headers.push("Contact", contact);
+    if let Some(body) = body {
+        response.headers.push("Content-Type", "application/sdp");
+        response.body = body.as_bytes().to_vec();
+    }
+    Message::Response(response)
+}
+
+/// The requests (of `method`) in `messages`.
+pub fn requests(messages: &[Message], method: &str) -> Vec<Request> {
+    messages
+        .iter()
+        .filter_map(|m| m.as_request())
+        .filter(|r| r.method.as_str() == method)
+        .cloned()
+        .collect()
+}
+
+/// Registers `user` from raw node `node`, whose Contact is `contact` and whose top Via is
+/// `via` (e.g. `SIP/2.0/WS x.invalid`), answering the challenge.
+pub fn raw_register(net: &mut Net, node: usize, user: &str, via: &str, contact: &str) {
+    let text = |cseq: u32, auth: &str| {
+        format!(
+            "REGISTER sip:{DOMAIN} SIP/2.0\r\n\
+             Via: {via};branch=z9hG4bKreg{user}{cseq};rport\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:{user}@{DOMAIN}>;tag=r{user}\r\n\
+             To: <sip:{user}@{DOMAIN}>\r\nCall-ID: reg-{user}\r\nCSeq: {cseq} REGISTER\r\n\
+             Contact: {contact}\r\nExpires: 600\r\n{auth}Content-Length: 0\r\n\r\n"
+        )
+    };
+    net.send_text(node, &text(1, ""));
+    let challenge = only_response(net.take_inbox(node));
+    let auth = answer_challenge(
+        &challenge,
+        "WWW-Authenticate",
+        user,
+        &format!("{user}-pw"),
+        "REGISTER",
+        &format!("sip:{DOMAIN}"),
+        1,
+    );
+    net.send_text(node, &text(2, &format!("Authorization: {auth}\r\n")));
+    let ok = only_response(net.take_inbox(node));
+    assert_eq!(ok.status, 200, "{ok:?}");
+}
