@@ -705,7 +705,7 @@ impl<S: LocationStore> Relay<S> {
         let mut give_up = Vec::new();
         for context in self.proxy.contexts.values_mut() {
             for branch in &mut context.branches {
-                if !branch.timer_c.is_some_and(|t| t <= now) {
+                if branch.timer_c.is_none_or(|t| t > now) {
                     continue;
                 }
                 if branch.timer_c_fired {
