@@ -60,7 +60,12 @@ struct Call {
     /// From tag of the caller: tells the sides apart in in-dialog requests.
     caller_tag: String,
     media: Option<MediaSessionId>,
+    /// When its INVITE arrived (calls without media are forgotten after [`MAX_CALL_AGE`]).
+    started: Instant,
 }
+
+/// A call without anchored media whose BYE never came through is forgotten after this long.
+const MAX_CALL_AGE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// The proxy's tables.
 #[derive(Debug, Default)]
@@ -258,9 +263,12 @@ impl<S: LocationStore> Relay<S> {
                 .media
                 .is_enabled()
                 .then(|| self.media.create_session(now));
-            self.proxy
-                .calls
-                .insert(call_id.clone(), Call { caller_tag, media });
+            let call = Call {
+                caller_tag,
+                media,
+                started: now,
+            };
+            self.proxy.calls.insert(call_id.clone(), call);
             if let Err(MediaError::NoPorts) = self.anchor(now, &call_id, Side::Caller, &mut base) {
                 self.end_call(&call_id);
                 self.reply(now, id, &request, 503, "Media relay full", Vec::new());
@@ -787,6 +795,25 @@ impl<S: LocationStore> Relay<S> {
         let rewritten = self.media.rewrite_sdp(now, session, side, text)?;
         message.set_body(rewritten.into_bytes());
         Ok(())
+    }
+
+    /// Forgets calls whose media session the media relay released on its own (inactivity,
+    /// setup timeout) and media-less calls older than a day.
+    pub(crate) fn forget_calls(&mut self, now: Instant, released: &[MediaSessionId]) {
+        let gone: Vec<String> = self
+            .proxy
+            .calls
+            .iter()
+            .filter(|(_, call)| match call.media {
+                Some(session) => released.contains(&session),
+                None => now.saturating_duration_since(call.started) >= MAX_CALL_AGE,
+            })
+            .map(|(call_id, _)| call_id.clone())
+            .collect();
+        for call_id in gone {
+            self.proxy.calls.remove(&call_id);
+            self.event(RelayEvent::CallEnded { call_id });
+        }
     }
 
     /// The call is over: its media session is released.

@@ -33,7 +33,7 @@ use crate::digest::{DigestServer, Verdict};
 use crate::event::{RelayEvent, RelayOutput, UnregisterReason};
 use crate::hmac::Key;
 use crate::location::{LocationStore, MemoryLocationStore};
-use crate::media::{Forward, MediaRelay};
+use crate::media::{Forward, MediaEvent, MediaRelay};
 use crate::proxy::ProxyState;
 use crate::registrar;
 use crate::routing::{self, FlowTokens};
@@ -203,6 +203,16 @@ impl<S: LocationStore> Relay<S> {
         }
         self.fire_timer_c(now);
         self.media.handle_timeout(now);
+        let mut released = Vec::new();
+        while let Some(event) = self.media.poll_event() {
+            if let MediaEvent::Released { session, .. } = &event {
+                released.push(*session);
+            }
+            self.event(RelayEvent::Media(event));
+        }
+        if now >= self.housekeeping || !released.is_empty() {
+            self.forget_calls(now, &released);
+        }
         if now >= self.housekeeping {
             self.digest.prune(now);
             self.bans.prune(now);
