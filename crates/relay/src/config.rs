@@ -4,6 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use dialtone_sip::auth::Algorithm;
 use dialtone_sip::timer::TimerConfig;
 use dialtone_sip::transport::{Peer, TransportKind};
 
@@ -100,6 +101,11 @@ pub struct RelayConfig {
     pub registrar: RegistrarConfig,
     /// How long a digest nonce stays fresh. Default 300 s.
     pub nonce_lifetime: Duration,
+    /// Digest algorithms to challenge with, in header order (MD5 and SHA-256; `-sess`
+    /// variants are ignored). Default MD5 then SHA-256: JsSIP and SIP.js answer only the first
+    /// header and only MD5; RFC 8760 clients pick SHA-256 wherever it stands. `[Sha256]`
+    /// alone refuses MD5 (and those browser clients).
+    pub digest_algorithms: Vec<Algorithm>,
     /// When sources are banned.
     pub ban: BanPolicy,
     /// What banned sources get.
@@ -124,6 +130,7 @@ impl RelayConfig {
             listeners,
             registrar: RegistrarConfig::default(),
             nonce_lifetime: Duration::from_secs(300),
+            digest_algorithms: vec![Algorithm::Md5, Algorithm::Sha256],
             ban: BanPolicy::default(),
             banned_action: BannedAction::Drop,
             forward_domains: Vec::new(),

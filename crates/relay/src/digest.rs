@@ -1,7 +1,11 @@
 //! Digest authentication, server side (RFC 3261 §22.4, RFC 7616 §3.3–§3.5, RFC 8760).
 //!
-//! The relay challenges with one header per algorithm every account supports
-//! ([`crate::Users::algorithms`]), SHA-256 first, all sharing one fresh nonce, `qop="auth"`.
+//! The relay challenges with one header per configured algorithm
+//! ([`crate::RelayConfig::digest_algorithms`]) that every account supports
+//! ([`crate::Users::algorithms`]), in the configured order, all sharing one fresh nonce,
+//! `qop="auth"`. The default order is MD5 first: JsSIP and SIP.js read only the first
+//! challenge header and give up on anything but MD5, while RFC 8760-aware clients (Dialtone's
+//! own included) pick the strongest offered header wherever it stands.
 //! A client's credentials are checked in one code path whether or not the user exists: an
 //! unknown user is checked against a random HA1 drawn at start-up, so the work done — and the
 //! answer given — is the same as for a wrong password (no account enumeration).
@@ -44,6 +48,8 @@ pub(crate) enum Verdict {
 #[derive(Debug)]
 pub(crate) struct DigestServer {
     nonces: Nonces,
+    /// The configured algorithms, in challenge order.
+    preference: Vec<Algorithm>,
     /// HA1 values for users that do not exist: MD5-sized and SHA-256-sized.
     dummy_md5: String,
     dummy_sha256: String,
@@ -56,14 +62,20 @@ fn hash(algorithm: Algorithm, data: &str) -> String {
     }
 }
 
-/// The algorithms challenges offer: those every account supports, or both when the accounts
-/// share none (then each account can only use the one it has).
-pub(crate) fn offered(users: &Users) -> Vec<Algorithm> {
-    let algorithms = users.algorithms();
-    if algorithms.is_empty() {
-        vec![Algorithm::Sha256, Algorithm::Md5]
+/// The algorithms challenges offer, in `preference` order: those every account supports, or
+/// all of `preference` when the accounts share none of them (then each account can only use
+/// the one it has).
+pub(crate) fn offered(users: &Users, preference: &[Algorithm]) -> Vec<Algorithm> {
+    let supported = users.algorithms();
+    let common: Vec<Algorithm> = preference
+        .iter()
+        .copied()
+        .filter(|a| supported.contains(a))
+        .collect();
+    if common.is_empty() {
+        preference.to_vec()
     } else {
-        algorithms
+        common
     }
 }
 
@@ -72,6 +84,7 @@ impl DigestServer {
         rng: &mut dyn Random,
         epoch: Instant,
         nonce_lifetime: Duration,
+        preference: &[Algorithm],
     ) -> DigestServer {
         let key = Key::from_words([
             rng.next_u64(),
@@ -82,6 +95,11 @@ impl DigestServer {
         let dummy = key.mac(&[b"ha1 of users that do not exist"]);
         DigestServer {
             nonces: Nonces::new(key, epoch, nonce_lifetime),
+            preference: preference
+                .iter()
+                .copied()
+                .filter(|a| matches!(a, Algorithm::Md5 | Algorithm::Sha256))
+                .collect(),
             dummy_md5: hex(&dummy[..16]),
             dummy_sha256: hex(&dummy),
         }
@@ -96,7 +114,7 @@ impl DigestServer {
         stale: bool,
     ) -> Vec<String> {
         let nonce = self.nonces.issue(now, rng);
-        offered(users)
+        offered(users, &self.preference)
             .into_iter()
             .map(|algorithm| {
                 let mut value = format!(
@@ -164,7 +182,7 @@ impl DigestServer {
             Ok(nc) if nc_text.len() == 8 && nc > 0 => nc,
             _ => return invalid(),
         };
-        if c.qop != ["auth"] || !offered(users).contains(&c.algorithm) {
+        if c.qop != ["auth"] || !offered(users, &self.preference).contains(&c.algorithm) {
             return invalid();
         }
         // The digest covers the Request-URI the client wrote; it must be this request's.

@@ -89,7 +89,12 @@ impl<S: LocationStore> Relay<S> {
         now: Instant,
     ) -> Relay<S> {
         let mut rng: Box<dyn Random + Send> = Box::new(rng);
-        let digest = DigestServer::new(&mut *rng, now, config.nonce_lifetime);
+        let digest = DigestServer::new(
+            &mut *rng,
+            now,
+            config.nonce_lifetime,
+            &config.digest_algorithms,
+        );
         let tokens = FlowTokens::new(Key::from_words([
             rng.next_u64(),
             rng.next_u64(),
@@ -406,6 +411,19 @@ impl<S: LocationStore> Relay<S> {
         }
         if !request.uri.is_sip() {
             self.reply(now, id, &request, 416, "Unsupported URI Scheme", Vec::new());
+            return;
+        }
+        // §16.3 step 5: the relay supports no proxy extension.
+        let unsupported: Vec<String> = request
+            .headers
+            .get_all("Proxy-Require")
+            .flat_map(|line| line.split(','))
+            .map(|tag| tag.trim().to_owned())
+            .filter(|tag| !tag.is_empty())
+            .collect();
+        if !unsupported.is_empty() {
+            let headers = vec![("Unsupported", unsupported.join(", "))];
+            self.reply(now, id, &request, 420, "Bad Extension", headers);
             return;
         }
         let popped = match routing::pop_own_routes(&self.config, &mut request) {

@@ -380,3 +380,22 @@ fn in_dialog_request_not_routed_through_the_relay_is_refused() {
     assert_eq!(only_response(net.take_inbox(node)).status, 481);
     assert!(net.log.iter().all(|w| w.to.addr != addr("192.0.2.1:5060")));
 }
+
+#[test]
+fn proxy_require_of_an_unknown_extension_gets_420() {
+    let mut net = Net::new();
+    let node = net.add_raw(udp("127.0.0.1:5090"));
+    let text = request_text(
+        "INVITE",
+        &format!("sip:bob@{DOMAIN}"),
+        "alice",
+        "127.0.0.1:5090",
+        "pr1",
+        1,
+        "Proxy-Require: foo, bar\r\n",
+    );
+    net.send_text(node, &text);
+    let response = only_response(net.take_inbox(node));
+    assert_eq!(response.status, 420);
+    assert_eq!(response.headers.get("Unsupported"), Some("foo, bar"));
+}

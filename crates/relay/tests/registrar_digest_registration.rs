@@ -82,7 +82,14 @@ fn user_agent_registers_after_a_digest_challenge() {
         .get_all("WWW-Authenticate")
         .map(|v| Challenge::parse(v).unwrap().algorithm.to_string())
         .collect();
-    assert_eq!(offered, ["SHA-256", "MD5"], "SHA-256 first (RFC 8760)");
+    assert_eq!(offered, ["MD5", "SHA-256"], "MD5 first for JsSIP/SIP.js");
+    // An RFC 8760 client (Dialtone's own) still answers with the stronger one.
+    let answered = net.log[2].request().unwrap();
+    assert!(answered
+        .headers
+        .get("Authorization")
+        .unwrap()
+        .contains("algorithm=SHA-256"));
     let binding = net.relay.location().bindings("alice", net.now);
     assert_eq!(binding.len(), 1);
     assert_eq!(binding[0].flow, udp(ALICE));
@@ -92,7 +99,7 @@ fn user_agent_registers_after_a_digest_challenge() {
 
 #[test]
 fn md5_and_sha256_answers_both_verify() {
-    for (index, algorithm) in ["SHA-256", "MD5"].into_iter().enumerate() {
+    for (index, algorithm) in ["MD5", "SHA-256"].into_iter().enumerate() {
         let mut net = Net::new();
         let node = net.add_raw(udp(ALICE));
         let challenge = exchange(&mut net, node, &register_text("alice", "a1", 1, ""));
@@ -423,4 +430,32 @@ fn register_for_an_outside_domain_is_refused_unchallenged() {
         (response.status, response.reason.as_str()),
         (403, "Relaying denied")
     );
+}
+
+#[test]
+fn challenge_order_and_algorithms_are_configurable() {
+    let mut config = config();
+    config.digest_algorithms = vec![dialtone_sip::auth::Algorithm::Sha256];
+    let mut net = Net::with_config(config);
+    let node = net.add_raw(udp(ALICE));
+    let challenge = exchange(&mut net, node, &register_text("alice", "k1", 1, ""));
+    let offered: Vec<&str> = challenge.headers.get_all("WWW-Authenticate").collect();
+    assert_eq!(offered.len(), 1);
+    assert!(offered[0].contains("algorithm=SHA-256"));
+    // An MD5 answer is refused when MD5 is not offered.
+    let md5 = offered[0].replace("algorithm=SHA-256", "algorithm=MD5");
+    let mut only = Response::new(401, "Unauthorized");
+    only.headers.push("WWW-Authenticate", md5);
+    let auth = answer_challenge(
+        &only,
+        "WWW-Authenticate",
+        "alice",
+        "alice-pw",
+        "REGISTER",
+        &format!("sip:{DOMAIN}"),
+        1,
+    );
+    let extra = format!("Authorization: {auth}\r\n");
+    let refused = exchange(&mut net, node, &register_text("alice", "k1", 2, &extra));
+    assert_eq!(refused.status, 401);
 }
