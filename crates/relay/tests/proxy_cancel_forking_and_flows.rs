@@ -253,3 +253,82 @@ fn timer_c_cancels_a_branch_ringing_too_long_then_gives_up_with_408() {
     net.advance(Duration::from_secs(33));
     assert_eq!(failed_code(&mut net, alice), Some(408));
 }
+
+#[test]
+fn in_dialog_requests_follow_the_callers_flow_not_its_private_contact() {
+    let mut net = Net::new();
+    let bob = net.add_ua(BOB, 2);
+    net.register(bob, "bob");
+    // alice is behind NAT: she sends from 127.0.0.1:5095 but writes a private Contact.
+    let natted = "127.0.0.1:5095";
+    let alice = net.add_raw(udp(natted));
+    let target = format!("sip:bob@{DOMAIN}");
+    let offer = sdp("192.168.1.50", 6000);
+    let invite = |cseq: u32, extra: &str| {
+        request_text("INVITE", &target, "alice", natted, "nat1", cseq, extra)
+            .replace(
+                &format!("Contact: <sip:alice@{natted}>"),
+                "Contact: <sip:alice@192.168.1.50:5060>",
+            )
+            .replace(
+                "Content-Length: 0\r\n\r\n",
+                &format!(
+                    "Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{offer}",
+                    offer.len()
+                ),
+            )
+    };
+    net.send_text(alice, &invite(1, ""));
+    let challenge = only_response(net.take_inbox(alice));
+    let auth = answer_challenge(
+        &challenge,
+        "Proxy-Authenticate",
+        "alice",
+        "alice-pw",
+        "INVITE",
+        &target,
+        1,
+    );
+    net.send_text(
+        alice,
+        &invite(2, &format!("Proxy-Authorization: {auth}\r\n")),
+    );
+    let id = incoming(&mut net, bob).expect("bob rings");
+    net.cmd(bob, |ua, now| {
+        ua.answer(now, id, sdp("127.0.0.1", 7000).into_bytes())
+    })
+    .unwrap();
+    let ok = net
+        .take_inbox(alice)
+        .into_iter()
+        .filter_map(|m| m.as_response().cloned())
+        .find(|r| r.status == 200)
+        .expect("200 reaches alice's flow");
+
+    // alice ACKs along her route set (the Record-Route list reversed).
+    let mut routes = ok.record_routes().unwrap();
+    routes.reverse();
+    let bob_contact = &ok.contacts().unwrap()[0].uri;
+    let ack = format!(
+        "ACK {bob_contact} SIP/2.0\r\nVia: SIP/2.0/UDP {natted};branch=z9hG4bKnatack\r\n\
+         Max-Forwards: 70\r\nRoute: {}\r\nRoute: {}\r\nFrom: {}\r\nTo: {}\r\n\
+         Call-ID: nat1\r\nCSeq: 2 ACK\r\nContent-Length: 0\r\n\r\n",
+        routes[0],
+        routes[1],
+        ok.from().unwrap(),
+        ok.to().unwrap()
+    );
+    net.send_text(alice, &ack);
+
+    // bob hangs up: the BYE's Request-URI is alice's private contact, but it must go to the
+    // flow she called from.
+    let mark = net.log.len();
+    net.cmd(bob, |ua, now| ua.hangup(now, id)).unwrap();
+    let byes = net.logged(mark, |w| {
+        w.from.addr == addr(RELAY_UDP) && w.request().is_some_and(|r| r.method == Method::Bye)
+    });
+    assert_eq!(byes.len(), 1);
+    assert_eq!(byes[0].to, udp(natted));
+    assert_eq!(byes[0].request().unwrap().uri.host, "192.168.1.50");
+    assert_eq!(requests(&net.take_inbox(alice), "BYE").len(), 1);
+}
