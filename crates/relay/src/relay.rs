@@ -46,7 +46,10 @@ const HOUSEKEEPING: Duration = Duration::from_secs(30);
 const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, MESSAGE, SUBSCRIBE, NOTIFY, \
                      REFER, INFO, UPDATE, PRACK, PUBLISH";
 
-/// The relay. See the [module documentation](self).
+/// The relay endpoint. Inputs: [`Relay::handle_message`], [`Relay::handle_timeout`],
+/// [`Relay::handle_flow_closed`], [`Relay::handle_transport_error`],
+/// [`Relay::handle_media_packet`]; outputs: drain [`Relay::poll_output`] after each, then sleep
+/// until [`Relay::poll_timeout`]. See the [crate documentation](crate) for an example.
 pub struct Relay<S: LocationStore = MemoryLocationStore> {
     pub(crate) config: RelayConfig,
     pub(crate) users: Users,
