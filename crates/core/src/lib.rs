@@ -19,6 +19,7 @@ pub mod error;
 pub mod event;
 mod media;
 mod phone;
+pub mod relay;
 pub mod secret;
 pub mod tls;
 pub mod transport;

@@ -22,6 +22,8 @@ struct Cli {
 enum Cmd {
     /// Register (unless --no-register), then place or answer a call, printing JSON lines.
     Phone(PhoneArgs),
+    /// Run the built-in relay (registrar, proxy, media relay) headless, printing JSON lines.
+    Relay(dialtone_core::relay::RelayArgs),
 }
 
 #[derive(Args)]
@@ -98,6 +100,7 @@ fn main() -> ExitCode {
     let result = rt.block_on(async {
         match cli.command {
             Cmd::Phone(args) => phone(args).await,
+            Cmd::Relay(args) => dialtone_core::relay::cli::run(args).await,
         }
     });
     match result {
