@@ -111,7 +111,7 @@ impl Xvfb {
                         display.as_str(),
                         "-screen",
                         "0",
-                        "1280x800x24",
+                        "900x720x24",
                         "-nolisten",
                         "tcp",
                     ])
