@@ -588,6 +588,10 @@ impl Driver {
                 .then(|| tokio::time::Instant::now() + KEEPALIVE_INTERVAL),
             account,
         };
+        self.emit(PhoneEvent::Listening {
+            contact: contact_uri(&active.account, local_ip, via_port).to_string(),
+            addr: SocketAddr::new(local_ip, via_port).to_string(),
+        });
         if active.account.register {
             let config = register_config(&active.account, local_ip, hop, via_port);
             active.reg = Some(active.ua.register(now(), config));
