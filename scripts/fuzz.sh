@@ -84,7 +84,7 @@ for t in "${TARGETS[@]}"; do
     mkdir -p fuzz/artifacts
     echo "fuzz.sh: $t, $RUNS runs" >&2
     if ! cargo fuzz run --sanitizer none --debug-assertions "$t" "fuzz/corpus/$t" -- \
-        -runs="$RUNS" -max_len="$MAX_LEN" -timeout=10 -rss_limit_mb=2048 \
+        -runs="$RUNS" -max_len="$MAX_LEN" -timeout=10 -rss_limit_mb=2048 -dict="$ROOT/fuzz/dict/sip.dict" \
         -print_final_stats=1 >"$log" 2>&1; then
         tail -n 60 "$log" >&2
         echo "fuzz.sh: target $t FAILED (log: $log, inputs: fuzz/artifacts/$t/)" >&2

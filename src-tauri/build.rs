@@ -1,3 +1,20 @@
+// tauri.conf.json lives at the repository root next to Cargo.toml (where tauri-build looks for it); the capability
+// files live under src-tauri/, so point tauri-build there, and declare the app's commands so each gets an
+// `allow-<command>` permission that the capability must grant explicitly.
+const COMMANDS: &[&str] = &[
+    "capabilities",
+    "validate_account",
+    "connect",
+    "disconnect",
+    "call",
+    "answer",
+    "decline",
+    "hangup",
+];
+
 fn main() {
-    tauri_build::build()
+    let attributes = tauri_build::Attributes::new()
+        .capabilities_path_pattern("src-tauri/capabilities/**/*")
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    tauri_build::try_build(attributes).expect("tauri-build failed (see the message above)");
 }

@@ -57,6 +57,10 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(msg.to().ok(), again.to().ok());
     assert_eq!(msg.cseq().ok(), again.cseq().ok());
     assert_eq!(msg.contacts().ok(), again.contacts().ok());
-    assert_eq!(again.to_bytes(), bytes, "serialization is not a fixed point");
+    assert_eq!(
+        again.to_bytes(),
+        bytes,
+        "serialization is not a fixed point"
+    );
     assert_eq!(stream_frame(&bytes).ok(), Some(Frame::Message(bytes.len())));
 });

@@ -1,2 +1,31 @@
-//! Dialtone runtime.
+//! Dialtone runtime: drives the sans-IO SIP machines with tokio and exposes a [`Phone`] handle.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), dialtone_core::PhoneError> {
+//! use dialtone_core::{AccountForm, DriverOptions, Phone};
+//! let phone = Phone::start(DriverOptions::default());
+//! let mut events = phone.subscribe();
+//! phone.connect(AccountForm { login: "alice".into(), server_url: "127.0.0.1".into(), ..Default::default() }).await?;
+//! while let Ok(event) = events.recv().await {
+//!     println!("{}", serde_json::to_string(&event).unwrap_or_default());
+//! }
+//! # Ok(()) }
+//! ```
 #![deny(missing_docs)]
+
+pub mod account;
+mod driver;
+mod media;
+pub mod error;
+pub mod event;
+mod phone;
+pub mod secret;
+pub mod tls;
+pub mod transport;
+
+pub use account::{AccountForm, FieldError, Transport};
+pub use driver::DriverOptions;
+pub use error::PhoneError;
+pub use event::{CallState, Direction, PhoneEvent, RegistrationState};
+pub use phone::Phone;
+pub use secret::Secret;

@@ -1,0 +1,316 @@
+//! Helpers for the desktop-window tests: a private X server, a session bus, tauri-driver, and a tiny WebDriver
+//! client over HTTP. Every process started here is stopped by its PID when the guard drops; nothing is killed by name.
+
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process killed (by PID) and reaped on drop.
+pub struct ChildGuard {
+    pub child: Child,
+    pub name: &'static str,
+}
+
+impl ChildGuard {
+    pub fn spawn(name: &'static str, cmd: &mut Command) -> ChildGuard {
+        let child = cmd.spawn().unwrap_or_else(|e| {
+            panic!(
+                "cannot start {name} ({e}); run scripts/setup.sh to install the test dependencies"
+            )
+        });
+        ChildGuard { child, name }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        // SIGTERM first so tauri-driver can end the app it started; then make sure.
+        unsafe_kill(self.child.id(), "TERM");
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn unsafe_kill(pid: u32, signal: &str) {
+    let _ = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status();
+}
+
+/// Finds a program on PATH or fails the test with an install hint (never skips).
+pub fn require_program(name: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(Path::new(&home).join(".cargo/bin"));
+    }
+    dirs.into_iter()
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!("`{name}` is not installed; run scripts/setup.sh (this test never skips)")
+        })
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port")
+}
+
+/// A private Xvfb display.
+pub struct Xvfb {
+    pub display: String,
+    _guard: ChildGuard,
+}
+
+impl Xvfb {
+    pub fn start() -> Xvfb {
+        let xvfb = require_program("Xvfb");
+        // Pick a display number nobody uses; -nolisten tcp keeps it off the network.
+        for n in 90..200 {
+            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                || Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            {
+                continue;
+            }
+            let display = format!(":{n}");
+            let guard = ChildGuard::spawn(
+                "Xvfb",
+                Command::new(&xvfb)
+                    .args([
+                        display.as_str(),
+                        "-screen",
+                        "0",
+                        "1280x800x24",
+                        "-nolisten",
+                        "tcp",
+                    ])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null()),
+            );
+            let socket = format!("/tmp/.X11-unix/X{n}");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if Path::new(&socket).exists() {
+                    return Xvfb {
+                        display,
+                        _guard: guard,
+                    };
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        panic!("Xvfb did not start on any display :90-:199");
+    }
+}
+
+/// tauri-driver (which starts WebKitWebDriver, which starts our app) under a private session bus.
+pub struct TauriDriver {
+    pub port: u16,
+    _guard: ChildGuard,
+}
+
+impl TauriDriver {
+    pub fn start(display: &str, log: &Path) -> TauriDriver {
+        let driver = require_program("tauri-driver");
+        require_program("WebKitWebDriver");
+        let dbus = require_program("dbus-run-session");
+        let port = free_port();
+        let native_port = free_port();
+        let logfile = std::fs::File::create(log).expect("cannot create the driver log");
+        let guard = ChildGuard::spawn(
+            "tauri-driver",
+            Command::new(dbus)
+                .arg("--")
+                .arg(driver)
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--native-port",
+                    &native_port.to_string(),
+                ])
+                .env("DISPLAY", display)
+                .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+                .env("LIBGL_ALWAYS_SOFTWARE", "1")
+                .stdout(logfile.try_clone().expect("log handle"))
+                .stderr(logfile),
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return TauriDriver {
+                    port,
+                    _guard: guard,
+                };
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "tauri-driver did not listen on port {port}; see {}",
+            log.display()
+        );
+    }
+}
+
+/// A WebDriver session on the real app.
+pub struct Session {
+    base: String,
+    id: String,
+}
+
+impl Session {
+    pub fn new(driver: &TauriDriver, application: &Path) -> Session {
+        let base = format!("http://127.0.0.1:{}", driver.port);
+        let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": application}}}});
+        let resp = post(&format!("{base}/session"), &caps);
+        let id = resp["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {resp}"))
+            .to_string();
+        Session { base, id }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/session/{}{}", self.base, self.id, path)
+    }
+
+    /// Finds one element by CSS selector, waiting up to `wait` for it to appear.
+    pub fn find(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let resp = post(
+                &self.url("/element"),
+                &json!({"using": "css selector", "value": css}),
+            );
+            if let Some(obj) = resp["value"].as_object() {
+                if let Some(id) = obj.values().next().and_then(Value::as_str) {
+                    if !obj.contains_key("error") {
+                        return id.to_string();
+                    }
+                }
+            }
+            assert!(Instant::now() < deadline, "element {css} not found: {resp}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    pub fn exists(&self, css: &str) -> bool {
+        let resp = post(
+            &self.url("/elements"),
+            &json!({"using": "css selector", "value": css}),
+        );
+        resp["value"].as_array().is_some_and(|a| !a.is_empty())
+    }
+
+    pub fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css);
+        post(&self.url(&format!("/element/{el}/clear")), &json!({}));
+        post(
+            &self.url(&format!("/element/{el}/value")),
+            &json!({"text": text}),
+        );
+    }
+
+    pub fn click(&self, css: &str) {
+        let el = self.find(css);
+        post(&self.url(&format!("/element/{el}/click")), &json!({}));
+    }
+
+    pub fn text(&self, css: &str) -> String {
+        let el = self.find(css);
+        get(&self.url(&format!("/element/{el}/text")))["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub fn attribute(&self, css: &str, name: &str) -> Option<String> {
+        let el = self.find(css);
+        get(&self.url(&format!("/element/{el}/attribute/{name}")))["value"]
+            .as_str()
+            .map(str::to_string)
+    }
+
+    pub fn property(&self, css: &str, name: &str) -> Value {
+        let el = self.find(css);
+        get(&self.url(&format!("/element/{el}/property/{name}")))["value"].clone()
+    }
+
+    /// Waits until the element's text satisfies `pred`; returns the text.
+    pub fn wait_text(&self, css: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let t = self.text(css);
+            if pred(&t) {
+                return t;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting on {css}; its text is {t:?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Saves a PNG of the page as WebDriver renders it.
+    pub fn screenshot(&self, path: &Path) {
+        use base64::Engine;
+        let resp = get(&self.url("/screenshot"));
+        let b64 = resp["value"].as_str().expect("screenshot data");
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .expect("screenshot is base64");
+        std::fs::write(path, png).expect("write screenshot");
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = ureq::delete(&format!("{}/session/{}", self.base, self.id)).call();
+    }
+}
+
+fn post(url: &str, body: &Value) -> Value {
+    match ureq::post(url)
+        .timeout(Duration::from_secs(60))
+        .send_json(body.clone())
+    {
+        Ok(r) => r.into_json().unwrap_or(Value::Null),
+        Err(ureq::Error::Status(_, r)) => r.into_json().unwrap_or(Value::Null),
+        Err(e) => panic!("WebDriver POST {url}: {e}"),
+    }
+}
+
+fn get(url: &str) -> Value {
+    match ureq::get(url).timeout(Duration::from_secs(60)).call() {
+        Ok(r) => r.into_json().unwrap_or(Value::Null),
+        Err(ureq::Error::Status(_, r)) => r.into_json().unwrap_or(Value::Null),
+        Err(e) => panic!("WebDriver GET {url}: {e}"),
+    }
+}
+
+/// `<repo>/target/screenshots`, created.
+pub fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("create target/screenshots");
+    dir
+}
