@@ -58,6 +58,10 @@ impl Call {
             bye_reason: EndReason::Hangup,
             bye_after_ack: false,
             no_answer_at: Some(ctx.now + ctx.config.incoming_ring_timeout),
+            reinvite: None,
+            reacks: Vec::new(),
+            glare: None,
+            pending_offer: None,
         };
         call.remote_sdp = sdp_of(&call.invite.body);
         let trying = call.uas_response(100);
@@ -231,13 +235,29 @@ impl Call {
         Ok(())
     }
 
-    /// A CANCEL for our INVITE server transaction (§9.2).
-    pub(crate) fn on_cancel(&mut self, tid: TransactionId, cancel: &Request, ctx: &mut Ctx<'_>) {
+    /// A CANCEL (server transaction `tid`) for our INVITE server transaction `invite` (§9.2):
+    /// the initial INVITE while ringing, or a re-INVITE whose offer awaits the application.
+    pub(crate) fn on_cancel(
+        &mut self,
+        tid: TransactionId,
+        invite: TransactionId,
+        cancel: &Request,
+        ctx: &mut Ctx<'_>,
+    ) {
         let mut ok = Response::for_request(cancel, 200, "OK");
         if let Some(dialog) = &self.dialog {
             ok.headers.set("To", dialog.local_uri().to_string());
         }
         ctx.respond(tid, ok);
+        if let Some(offer) = self.pending_offer.take_if(|p| p.tid == invite) {
+            // The offer is withdrawn; the session keeps its descriptions.
+            let mut terminated = Response::for_request(&offer.request, 487, default_reason(487));
+            if let Some(dialog) = &self.dialog {
+                terminated.headers.set("To", dialog.local_uri().to_string());
+            }
+            ctx.respond(invite, terminated);
+            return;
+        }
         if let (Phase::Ringing, Some(invite_tid)) = (self.phase, self.invite_tid) {
             let terminated = self.uas_response(487);
             ctx.respond(invite_tid, terminated);

@@ -60,6 +60,10 @@ impl Call {
             bye_reason: EndReason::Hangup,
             bye_after_ack: false,
             no_answer_at: cfg.no_answer_timeout.map(|d| ctx.now + d),
+            reinvite: None,
+            reacks: Vec::new(),
+            glare: None,
+            pending_offer: None,
         };
         call.report(CallState::Pending, ctx);
         call.send_invite(invite, ctx);

@@ -1,0 +1,109 @@
+//! What the user agent hands back: [`UaOutput`] (transmissions and events), the application
+//! events of [`UaEvent`], and the command errors of [`UaError`].
+
+use dialtone_sip_message::{Message, NameAddr};
+
+use super::call::CallState;
+use super::register::RegistrationState;
+use super::{CallId, RegId};
+use crate::transport::Peer;
+
+/// Something for the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // rare, drained at once
+pub enum UaEvent {
+    /// A registration changed state.
+    Registration {
+        /// Which registration.
+        id: RegId,
+        /// Its new state.
+        state: RegistrationState,
+    },
+    /// A new incoming call; it is ringing (180 sent). Answer with [`super::UserAgent::answer`]
+    /// or [`super::UserAgent::reject`].
+    IncomingCall {
+        /// Handle for the commands.
+        id: CallId,
+        /// The caller (From).
+        from: NameAddr,
+        /// Whom the caller called (To).
+        to: NameAddr,
+        /// The caller's SDP offer; `None` for a late offer (ours goes in the 200).
+        sdp: Option<Vec<u8>>,
+    },
+    /// A call changed state.
+    Call {
+        /// Which call.
+        id: CallId,
+        /// Its new state.
+        state: CallState,
+    },
+    /// The peer's session description changed: the answer to our re-INVITE offer (from its
+    /// 2xx), or, after a re-INVITE without SDP, the peer's answer to our offer (in its ACK).
+    /// Apply it to the media.
+    RemoteSdp {
+        /// Which call.
+        id: CallId,
+        /// The SDP.
+        sdp: Vec<u8>,
+    },
+    /// The peer sent a new SDP offer in an established call (re-INVITE or UPDATE, RFC 3261
+    /// §14.2, RFC 3311). Answer it with [`super::UserAgent::answer_offer`] (a hold offer —
+    /// `sendonly`/`inactive` — needs the reversed direction, as `dialtone_sdp`'s
+    /// `Negotiator::answer_offer` gives) or refuse it with [`super::UserAgent::reject_offer`].
+    RemoteOffer {
+        /// Which call.
+        id: CallId,
+        /// The offer.
+        sdp: Vec<u8>,
+    },
+    /// Our re-INVITE from [`super::UserAgent::reinvite`] was refused; the session goes on with
+    /// the previous descriptions (unless the refusal also ended the call, reported separately).
+    OfferFailed {
+        /// Which call.
+        id: CallId,
+        /// The status (408 for no answer).
+        code: u16,
+        /// Its reason phrase.
+        reason: String,
+    },
+}
+
+/// One output of [`super::UserAgent::poll_output`].
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // drained at once; boxing every message buys nothing
+pub enum UaOutput {
+    /// Send `message` to `dest`.
+    Transmit {
+        /// Where.
+        dest: Peer,
+        /// What.
+        message: Message,
+    },
+    /// Tell the application.
+    Event(UaEvent),
+}
+
+/// A command the user agent could not carry out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UaError {
+    /// No call with this handle (never existed or already over).
+    #[error("no call {0}")]
+    UnknownCall(CallId),
+    /// No registration with this handle.
+    #[error("no registration {0}")]
+    UnknownRegistration(RegId),
+    /// The call is not in a state where this command applies.
+    #[error("{call}: cannot {command} in the current state")]
+    WrongState {
+        /// The call.
+        call: CallId,
+        /// The command.
+        command: &'static str,
+    },
+    /// A reject code outside 300–699.
+    #[error("{0} is not a final error status")]
+    InvalidStatus(u16),
+}
