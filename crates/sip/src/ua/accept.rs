@@ -8,8 +8,10 @@
 use dialtone_sip_message::{default_reason, Message, NameAddr, Request, Response, Uri};
 
 use super::call::{sdp_of, Call, CallState, EndReason, OkRetransmit, Phase, Role};
+use super::config::SUPPORTED;
 use super::context::Ctx;
 use super::incoming::respond;
+use super::session_timer::TimerState;
 use super::{CallId, UaError, UaEvent};
 use crate::dialog::Dialog;
 use crate::transaction::TransactionId;
@@ -29,6 +31,13 @@ impl Call {
             respond(ctx, tid, &invite, 400, None);
             return None;
         };
+        let mut timer = TimerState::new(ctx);
+        if timer.too_small(&invite) {
+            let min = [("Min-SE".to_owned(), timer.min_se.to_string())];
+            respond(ctx, tid, &invite, 422, Some(&min));
+            return None;
+        }
+        timer.learn_allow(&invite.headers);
         let contact = local_contact(&invite, from, ctx);
         let tag = ctx.tag();
         let dialog = match Dialog::from_uas(&invite, &tag, Some(contact)) {
@@ -52,6 +61,7 @@ impl Call {
             auth: None,
             cancel: None,
             redirects: 0,
+            se_retries: 0,
             acks: Vec::new(),
             ok: None,
             bye: None,
@@ -62,6 +72,8 @@ impl Call {
             reacks: Vec::new(),
             glare: None,
             pending_offer: None,
+            requests: Vec::new(),
+            timer,
         };
         call.remote_sdp = sdp_of(&call.invite.body);
         let trying = call.uas_response(100);
@@ -131,6 +143,8 @@ impl Call {
         self.local_sdp = Some(sdp.clone());
         let mut ok = self.uas_response(200);
         ok.headers.push("Allow", super::ALLOWED_METHODS);
+        ok.headers.push("Supported", SUPPORTED);
+        self.timer.on_2xx_sent(&self.invite, &mut ok, ctx.now);
         ok.headers.push("Content-Type", "application/sdp");
         ok.body = sdp;
         self.no_answer_at = None;

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 use dialtone_sip_message::{Request, Response};
 
 use super::context::Ctx;
+use super::request::Outgoing;
+use super::session_timer::TimerState;
 use super::{CallId, UaEvent};
 use crate::auth::Authenticator;
 use crate::dialog::{Dialog, DialogId};
@@ -86,6 +88,8 @@ pub enum EndReason {
     },
     /// We answered but never got the ACK (64·T1, §13.3.1.4); BYE sent.
     AckTimeout,
+    /// No session refresh came in time (RFC 4028 §10); BYE sent.
+    SessionExpired,
     /// A request inside the call got 481 or 408 (or no answer): the peer no longer knows the
     /// dialog (RFC 5057 §5.1), so the call is over.
     DialogTerminated {
@@ -108,6 +112,7 @@ impl std::fmt::Display for EndReason {
                 dialtone_sip_message::default_reason(*code)
             ),
             EndReason::AckTimeout => f.write_str("no ACK for our answer"),
+            EndReason::SessionExpired => f.write_str("session expired"),
             EndReason::DialogTerminated { code } => {
                 write!(f, "the other party lost the call ({code})")
             }
@@ -221,6 +226,8 @@ pub(crate) struct Call {
     /// UAC: a CANCEL was requested; the call ends with this reason.
     pub cancel: Option<EndReason>,
     pub redirects: u8,
+    /// INVITEs re-sent after 422 (RFC 4028 §7.3).
+    pub se_retries: u8,
     pub acks: Vec<SentAck>,
     pub ok: Option<OkRetransmit>,
     /// BYE in flight, with whether it was already re-sent with credentials.
@@ -238,6 +245,10 @@ pub(crate) struct Call {
     pub glare: Option<GlareRetry>,
     /// The peer's offer waiting for [`super::UserAgent::answer_offer`].
     pub pending_offer: Option<PendingOffer>,
+    /// Our other requests in the dialog (UPDATE refresh, REFER, NOTIFY, INFO, MESSAGE).
+    pub requests: Vec<Outgoing>,
+    /// Session timer (RFC 4028).
+    pub timer: TimerState,
 }
 
 impl Call {
@@ -262,6 +273,7 @@ impl Call {
             || self.bye.as_ref().is_some_and(|(id, _, _)| *id == tid)
             || self.reinvite.as_ref().is_some_and(|r| r.tid == tid)
             || self.reacks.iter().any(|r| r.tid == tid)
+            || self.requests.iter().any(|r| r.tid == tid)
     }
 
     pub(crate) fn owns_server(&self, tid: TransactionId) -> bool {
@@ -289,7 +301,7 @@ impl Call {
         let ok = self.ok.as_ref().map(|ok| ok.next.min(ok.give_up));
         let glare = self.glare.as_ref().map(|g| g.at);
         let offer = self.pending_offer.as_ref().map(|p| p.give_up);
-        [ok, self.no_answer_at, glare, offer]
+        [ok, self.no_answer_at, glare, offer, self.timer.deadline()]
             .into_iter()
             .flatten()
             .min()
@@ -316,6 +328,9 @@ impl Call {
         {
             self.on_offer_timeout(ctx);
         }
+        if self.timer.deadline().is_some_and(|at| at <= ctx.now) {
+            self.on_session_timer(ctx);
+        }
     }
 
     /// A response for one of our client transactions.
@@ -333,6 +348,8 @@ impl Call {
                 ctx.tl
                     .send_stateless(dest, dialtone_sip_message::Message::Request(ack));
             }
+        } else {
+            self.on_request_response(tid, resp, ctx);
         }
     }
 
@@ -352,6 +369,8 @@ impl Call {
             self.on_reinvite_failure(code, reason, ctx);
         } else if self.pending_offer.as_ref().is_some_and(|p| p.tid == tid) {
             self.pending_offer = None; // the peer is unreachable; nothing to answer
+        } else if self.requests.iter().any(|r| r.tid == tid) {
+            self.on_request_failure(tid, code, ctx);
         } else if self.invite_tid == Some(tid) {
             self.invite_tid = None;
             // UAS: Timer H (no ACK for our non-2xx) or a transport error: nothing left to do.
@@ -392,6 +411,7 @@ impl Call {
         }
         self.phase = Phase::Ended;
         self.no_answer_at = None;
+        self.timer.running = None;
         self.ok = None;
         self.glare = None;
         if let Some(offer) = self.pending_offer.take() {

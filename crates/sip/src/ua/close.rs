@@ -63,6 +63,7 @@ impl Call {
         self.preauthorize(&mut bye, ctx);
         self.bye_reason = reason;
         self.phase = Phase::Closing;
+        self.timer.running = None;
         self.no_answer_at = None;
         match ctx.send_request(dest, bye) {
             Ok((tid, sent)) => self.bye = Some((tid, sent, false)),

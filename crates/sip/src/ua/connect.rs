@@ -7,7 +7,9 @@
 use dialtone_sip_message::{CSeq, Method, NameAddr, Request, Response};
 
 use super::call::{sdp_of, Call, CallState, EndReason, Phase, Role, SentAck};
+use super::config::SUPPORTED;
 use super::context::{resolve, Ctx};
+use super::session_timer::{TimerState, MAX_422_RETRIES};
 use super::{CallId, InviteConfig};
 use crate::auth::{apply, Authenticator};
 use crate::dialog::Dialog;
@@ -36,6 +38,9 @@ impl Call {
         invite.headers.push("CSeq", "1 INVITE");
         invite.headers.push("Contact", format!("<{}>", cfg.contact));
         invite.headers.push("Allow", super::ALLOWED_METHODS);
+        invite.headers.push("Supported", SUPPORTED);
+        let timer = TimerState::new(ctx);
+        timer.request_headers(&mut invite.headers);
         if let Some(sdp) = &cfg.sdp {
             invite.headers.push("Content-Type", "application/sdp");
             invite.body = sdp.clone();
@@ -54,6 +59,7 @@ impl Call {
             auth: cfg.auth.clone().map(Authenticator::new),
             cancel: None,
             redirects: 0,
+            se_retries: 0,
             acks: Vec::new(),
             ok: None,
             bye: None,
@@ -64,6 +70,8 @@ impl Call {
             reacks: Vec::new(),
             glare: None,
             pending_offer: None,
+            requests: Vec::new(),
+            timer,
         };
         call.report(CallState::Pending, ctx);
         call.send_invite(invite, ctx);
@@ -114,6 +122,7 @@ impl Call {
             _ if self.phase != Phase::Calling => {}
             300..=399 => self.on_redirect(resp, ctx),
             401 | 407 => self.on_challenge(resp, ctx),
+            422 => self.on_interval_too_brief(resp, ctx),
             code => self.on_rejected(code, &resp.reason, ctx),
         }
     }
@@ -191,6 +200,7 @@ impl Call {
         }
         let late_offer = self.local_sdp.is_none() && !resp.body.is_empty();
         self.dialog = Some(dialog);
+        self.timer.on_2xx_received(&resp, ctx.now);
         if late_offer {
             self.phase = Phase::AwaitingLateAnswer;
             let sdp = self.remote_sdp.clone();
@@ -312,6 +322,19 @@ impl Call {
                 ctx,
             ),
         }
+    }
+
+    /// 422 Session Interval Too Small (RFC 4028 §7.3): the INVITE again, next CSeq, with the
+    /// server's Min-SE as our Session-Expires.
+    fn on_interval_too_brief(&mut self, resp: Response, ctx: &mut Ctx<'_>) {
+        if self.cancel.is_none() && self.se_retries < MAX_422_RETRIES && self.timer.on_422(&resp) {
+            self.se_retries += 1;
+            let mut next = self.next_invite();
+            self.timer.request_headers(&mut next.headers);
+            self.dialog = None;
+            return self.send_invite(next, ctx);
+        }
+        self.on_rejected(resp.status, &resp.reason, ctx);
     }
 
     fn on_rejected(&mut self, code: u16, reason: &str, ctx: &mut Ctx<'_>) {

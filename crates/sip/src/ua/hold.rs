@@ -80,6 +80,7 @@ impl Call {
         let dest = resolve(dialog.next_hop(), self.dest);
         request.headers.push("Allow", ALLOWED_METHODS);
         request.headers.push("Supported", SUPPORTED);
+        self.timer.request_headers(&mut request.headers);
         request.headers.push("Content-Type", "application/sdp");
         request.body = offer.clone();
         self.preauthorize(&mut request, ctx);
@@ -141,6 +142,11 @@ impl Call {
                     from_app: re.from_app,
                 });
             }
+            422 => {
+                if !self.retry_reinvite_after_422(&re, &resp, ctx) {
+                    self.reinvite_refused(&re, 422, &resp.reason, ctx);
+                }
+            }
             code => self.reinvite_refused(&re, code, &resp.reason, ctx),
         }
     }
@@ -161,6 +167,10 @@ impl Call {
         };
         // A target refresh (§12.2.1.2); a malformed Contact leaves the target as it was.
         let _ = dialog.handle_response(&resp);
+        self.timer.on_2xx_received(&resp, ctx.now);
+        let Some(dialog) = &mut self.dialog else {
+            return;
+        };
         let seq = re.request.cseq().map(|c| c.seq).unwrap_or(0);
         let mut ack = dialog.make_ack(seq);
         let dest = resolve(dialog.next_hop(), self.dest);
@@ -222,7 +232,7 @@ impl Call {
 
     /// §14.1 back-off after a 491: 2.1–4 s for the owner of the Call-ID (the UAC of the
     /// initial INVITE), 0–2 s for the other side, in units of 10 ms.
-    fn glare_backoff(&self, ctx: &mut Ctx<'_>) -> Duration {
+    pub(crate) fn glare_backoff(&self, ctx: &mut Ctx<'_>) -> Duration {
         let r = ctx.rng.next_u64();
         let tens = match self.role {
             Role::Uac => 210 + r % 191,
@@ -245,9 +255,9 @@ impl Call {
             self.glare = Some(GlareRetry { at, ..glare });
             return;
         }
-        let offer = glare.offer.or_else(|| self.local_sdp.clone());
-        if let Some(offer) = offer {
-            self.send_reinvite(offer, glare.from_app, ctx);
+        match glare.offer {
+            Some(offer) => self.send_reinvite(offer, glare.from_app, ctx),
+            None => self.send_refresh(ctx),
         }
     }
 }

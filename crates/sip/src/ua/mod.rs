@@ -63,6 +63,8 @@ mod hold;
 mod incoming;
 mod offer;
 pub mod register;
+mod request;
+mod session_timer;
 
 use std::collections::VecDeque;
 use std::fmt;

@@ -58,12 +58,15 @@ impl Call {
         if self.pending_offer.is_some() {
             return self.busy_with_offer(tid, request, ctx);
         }
+        if self.refuse_short_session(tid, request, ctx) {
+            return;
+        }
         respond(ctx, tid, request, 100, None);
         match sdp_of(&request.body) {
             Some(sdp) => self.await_answer(tid, request, sdp, ctx),
             None => {
                 // Late offer: ours goes in the 2xx, the answer comes in the ACK.
-                let mut ok = self.offer_ok(request);
+                let mut ok = self.offer_ok(request, ctx);
                 self.attach_local_sdp(&mut ok);
                 self.start_ok(tid, ok, ctx);
             }
@@ -72,8 +75,11 @@ impl Call {
 
     /// An UPDATE in the dialog (server transaction `tid`).
     pub(crate) fn on_update(&mut self, tid: TransactionId, request: &Request, ctx: &mut Ctx<'_>) {
+        if self.refuse_short_session(tid, request, ctx) {
+            return;
+        }
         let Some(sdp) = sdp_of(&request.body) else {
-            let ok = self.offer_ok(request);
+            let ok = self.offer_ok(request, ctx);
             return ctx.respond(tid, ok);
         };
         if self.phase != Phase::Confirmed || self.reinvite.is_some() || self.ok.is_some() {
@@ -113,11 +119,12 @@ impl Call {
     }
 
     /// A 200 to the peer's re-INVITE or UPDATE: Contact (both are target refreshes), Allow,
-    /// Supported.
-    fn offer_ok(&self, request: &Request) -> Response {
+    /// Supported, and the session timer it renegotiates (RFC 4028 §9).
+    fn offer_ok(&mut self, request: &Request, ctx: &Ctx<'_>) -> Response {
         let mut ok = self.in_dialog_ok(request);
         ok.headers.push("Allow", ALLOWED_METHODS);
         ok.headers.push("Supported", SUPPORTED);
+        self.timer.on_2xx_sent(request, &mut ok, ctx.now);
         ok
     }
 
@@ -130,7 +137,7 @@ impl Call {
         };
         self.remote_sdp = sdp_of(&offer.request.body);
         self.local_sdp = Some(sdp);
-        let mut ok = self.offer_ok(&offer.request);
+        let mut ok = self.offer_ok(&offer.request, ctx);
         self.attach_local_sdp(&mut ok);
         if offer.request.method == Method::Invite {
             self.start_ok(offer.tid, ok, ctx);

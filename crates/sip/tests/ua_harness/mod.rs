@@ -626,6 +626,19 @@ impl PeerCall {
             .collect()
     }
 
+    /// Requests the peer received for `method`, one per transaction (retransmissions, which
+    /// share the CSeq, left out).
+    pub fn transactions(&self, method: &Method) -> Vec<Request> {
+        let mut seen: Vec<Request> = Vec::new();
+        for r in self.requests(method) {
+            let seq = r.cseq().unwrap().seq;
+            if !seen.iter().any(|s| s.cseq().unwrap().seq == seq) {
+                seen.push(r);
+            }
+        }
+        seen
+    }
+
     /// The peer answers `req` with `status` (adding `headers`, a body of `ctype`).
     pub fn reply(
         &mut self,
