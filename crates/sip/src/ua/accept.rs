@@ -19,12 +19,14 @@ use crate::transport::{Peer, TransportKind};
 
 impl Call {
     /// A new incoming INVITE (server transaction `tid`): 100, 180, [`UaEvent::IncomingCall`].
+    /// A call `replaces`-ing another (RFC 3891) is not rung: no 180.
     /// `None` when the INVITE cannot start a dialog (it has then been answered with an error).
     pub(crate) fn incoming(
         id: CallId,
         tid: TransactionId,
         from: Peer,
         invite: Request,
+        replaces: Option<CallId>,
         ctx: &mut Ctx<'_>,
     ) -> Option<Call> {
         let (Ok(caller), Ok(callee)) = (invite.from(), invite.to()) else {
@@ -74,17 +76,23 @@ impl Call {
             pending_offer: None,
             requests: Vec::new(),
             timer,
+            transfer_out: None,
+            transfer_in: None,
+            replaces,
         };
         call.remote_sdp = sdp_of(&call.invite.body);
         let trying = call.uas_response(100);
         ctx.respond(tid, trying);
-        let ringing = call.uas_response(180);
-        ctx.respond(tid, ringing);
+        if replaces.is_none() {
+            let ringing = call.uas_response(180);
+            ctx.respond(tid, ringing);
+        }
         let event = UaEvent::IncomingCall {
             id,
             from: caller,
             to: callee,
             sdp: call.remote_sdp.clone(),
+            replaces,
         };
         ctx.event(event);
         Some(call)

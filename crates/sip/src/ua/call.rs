@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use dialtone_sip_message::{Request, Response};
 
 use super::context::Ctx;
+use super::refer::{TransferIn, TransferOut};
 use super::request::Outgoing;
 use super::session_timer::TimerState;
 use super::{CallId, UaEvent};
@@ -90,6 +91,10 @@ pub enum EndReason {
     AckTimeout,
     /// No session refresh came in time (RFC 4028 §10); BYE sent.
     SessionExpired,
+    /// We transferred the call (REFER succeeded) and hung up.
+    Transferred,
+    /// A new call replaced this one (INVITE with Replaces, RFC 3891).
+    Replaced,
     /// A request inside the call got 481 or 408 (or no answer): the peer no longer knows the
     /// dialog (RFC 5057 §5.1), so the call is over.
     DialogTerminated {
@@ -113,6 +118,8 @@ impl std::fmt::Display for EndReason {
             ),
             EndReason::AckTimeout => f.write_str("no ACK for our answer"),
             EndReason::SessionExpired => f.write_str("session expired"),
+            EndReason::Transferred => f.write_str("transferred"),
+            EndReason::Replaced => f.write_str("replaced by another call"),
             EndReason::DialogTerminated { code } => {
                 write!(f, "the other party lost the call ({code})")
             }
@@ -249,6 +256,12 @@ pub(crate) struct Call {
     pub requests: Vec<Outgoing>,
     /// Session timer (RFC 4028).
     pub timer: TimerState,
+    /// Our REFER awaiting its final NOTIFY.
+    pub transfer_out: Option<TransferOut>,
+    /// The peer's REFER we report progress of.
+    pub transfer_in: Option<TransferIn>,
+    /// This (incoming) call replaces that one once confirmed (RFC 3891).
+    pub replaces: Option<CallId>,
 }
 
 impl Call {
@@ -370,7 +383,7 @@ impl Call {
         } else if self.pending_offer.as_ref().is_some_and(|p| p.tid == tid) {
             self.pending_offer = None; // the peer is unreachable; nothing to answer
         } else if self.requests.iter().any(|r| r.tid == tid) {
-            self.on_request_failure(tid, code, ctx);
+            self.on_request_failure(tid, code, reason, ctx);
         } else if self.invite_tid == Some(tid) {
             self.invite_tid = None;
             // UAS: Timer H (no ACK for our non-2xx) or a transport error: nothing left to do.

@@ -161,6 +161,8 @@ impl Call {
             }
             Method::Invite => self.on_reinvite(tid, &request, ctx),
             Method::Update => self.on_update(tid, &request, ctx),
+            Method::Refer => self.on_refer(tid, &request, ctx),
+            Method::Notify => self.on_notify(tid, &request, ctx),
             Method::Info => respond(ctx, tid, &request, 200, None),
             Method::Options => {
                 let ok = options_response(ctx, &request);

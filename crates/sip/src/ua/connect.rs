@@ -9,6 +9,7 @@ use dialtone_sip_message::{CSeq, Method, NameAddr, Request, Response};
 use super::call::{sdp_of, Call, CallState, EndReason, Phase, Role, SentAck};
 use super::config::SUPPORTED;
 use super::context::{resolve, Ctx};
+use super::replaces::unescape;
 use super::session_timer::{TimerState, MAX_422_RETRIES};
 use super::{CallId, InviteConfig};
 use crate::auth::{apply, Authenticator};
@@ -22,7 +23,15 @@ impl Call {
     pub(crate) fn outgoing(id: CallId, cfg: InviteConfig, ctx: &mut Ctx<'_>) -> Call {
         let mut from = cfg.from.clone();
         from.set_tag(&ctx.tag());
-        let mut invite = Request::new(Method::Invite, cfg.target.clone());
+        // URI headers (§19.1.5) are not part of the target; only Replaces is taken over.
+        let mut target = cfg.target.clone();
+        let uri_headers = std::mem::take(&mut target.headers);
+        let mut invite = Request::new(Method::Invite, target.clone());
+        for (name, value) in uri_headers {
+            if name.eq_ignore_ascii_case("Replaces") {
+                invite.headers.push("Replaces", unescape(&value));
+            }
+        }
         if let Some(route) = &cfg.route {
             let mut route = route.clone();
             if route.param("lr").is_none() {
@@ -31,9 +40,7 @@ impl Call {
             invite.headers.push("Route", format!("<{route}>"));
         }
         invite.headers.push("From", from.to_string());
-        invite
-            .headers
-            .push("To", NameAddr::new(cfg.target.clone()).to_string());
+        invite.headers.push("To", NameAddr::new(target).to_string());
         invite.headers.push("Call-ID", ctx.call_id());
         invite.headers.push("CSeq", "1 INVITE");
         invite.headers.push("Contact", format!("<{}>", cfg.contact));
@@ -72,6 +79,9 @@ impl Call {
             pending_offer: None,
             requests: Vec::new(),
             timer,
+            transfer_out: None,
+            transfer_in: None,
+            replaces: None,
         };
         call.report(CallState::Pending, ctx);
         call.send_invite(invite, ctx);

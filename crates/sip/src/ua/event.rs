@@ -1,7 +1,7 @@
 //! What the user agent hands back: [`UaOutput`] (transmissions and events), the application
 //! events of [`UaEvent`], and the command errors of [`UaError`].
 
-use dialtone_sip_message::{Message, NameAddr};
+use dialtone_sip_message::{Message, NameAddr, Uri};
 
 use super::call::CallState;
 use super::register::RegistrationState;
@@ -31,6 +31,10 @@ pub enum UaEvent {
         to: NameAddr,
         /// The caller's SDP offer; `None` for a late offer (ours goes in the 200).
         sdp: Option<Vec<u8>>,
+        /// This call replaces that one (INVITE with Replaces, RFC 3891: the last step of an
+        /// attended transfer). It was not rung: answer it at once, taking over the replaced
+        /// call's media; the UA ends the replaced call when this one is confirmed.
+        replaces: Option<CallId>,
     },
     /// A call changed state.
     Call {
@@ -64,6 +68,28 @@ pub enum UaEvent {
         /// Which call.
         id: CallId,
         /// The status (408 for no answer).
+        code: u16,
+        /// Its reason phrase.
+        reason: String,
+    },
+    /// The peer asks us to transfer call `id` (REFER, RFC 3515): place a call to `target` (an
+    /// [`super::InviteConfig`] with this target carries any `Replaces` along) and report its
+    /// progress with [`super::UserAgent::notify_transfer_progress`].
+    TransferRequested {
+        /// The call being transferred.
+        id: CallId,
+        /// Whom to call (Refer-To), URI headers such as `Replaces` included.
+        target: Uri,
+        /// Who asked (Referred-By), if said.
+        referred_by: Option<NameAddr>,
+    },
+    /// Progress of our transfer of call `id` ([`super::UserAgent::refer`]): the status of the
+    /// transferee's new call (1xx under way, 2xx done — we then hang up —, 3xx–6xx failed), or
+    /// the refusal of the REFER itself.
+    TransferProgress {
+        /// The call being transferred.
+        id: CallId,
+        /// The status.
         code: u16,
         /// Its reason phrase.
         reason: String,

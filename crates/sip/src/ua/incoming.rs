@@ -133,6 +133,12 @@ pub(crate) fn out_of_dialog(ctx: &mut Ctx<'_>, id: TransactionId, request: &Requ
         Method::Bye | Method::Info | Method::Update | Method::Prack => {
             respond(ctx, id, request, 481, None)
         }
+        Method::Refer => {
+            // We only carry out transfers of our own calls (RFC 3515 allows more).
+            let mut r = Response::for_request(request, 403, "REFER Only Inside A Call");
+            add_to_tag(ctx, &mut r);
+            ctx.respond(id, r);
+        }
         Method::Extension(_) => respond(ctx, id, request, 501, None),
         _ => respond(ctx, id, request, 405, None),
     }

@@ -62,7 +62,9 @@ pub mod event;
 mod hold;
 mod incoming;
 mod offer;
+mod refer;
 pub mod register;
+mod replaces;
 mod request;
 mod session_timer;
 
@@ -86,7 +88,7 @@ use self::context::Ctx;
 use self::register::Registration;
 
 /// Methods we implement and list in `Allow` (RFC 3261 §20.5).
-pub const ALLOWED_METHODS: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE";
+pub const ALLOWED_METHODS: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REFER, NOTIFY";
 
 /// Handle of a registration created by [`UserAgent::register`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -324,12 +326,18 @@ impl UserAgent {
 
     /// Drains the transaction layer, routing its events, and forgets finished usages.
     fn pump(&mut self, now: Instant) {
-        while let Some(output) = self.tl.poll_output() {
-            match output {
-                TransactionOutput::Transmit { dest, message } => {
-                    self.out.push_back(UaOutput::Transmit { dest, message })
+        loop {
+            while let Some(output) = self.tl.poll_output() {
+                match output {
+                    TransactionOutput::Transmit { dest, message } => {
+                        self.out.push_back(UaOutput::Transmit { dest, message })
+                    }
+                    TransactionOutput::Event(event) => self.route(now, event),
                 }
-                TransactionOutput::Event(event) => self.route(now, event),
+            }
+            // Work that spans usages may queue more for the transaction layer.
+            if !self.settle_replacements(now) {
+                break;
             }
         }
         self.usages.registrations.retain(|r| !r.is_done());
@@ -436,9 +444,16 @@ impl UserAgent {
         }
         match request.method {
             Method::Invite => {
+                let replaces = match replaces::judge(&request, &usages.calls) {
+                    Some(replaces::Verdict::Refuse(status)) => {
+                        return incoming::respond(&mut ctx, id, &request, status, None)
+                    }
+                    Some(replaces::Verdict::Replace(old)) => Some(old),
+                    None => None,
+                };
                 let handle = CallId(self.allocate());
                 let (mut ctx, usages) = self.split(now);
-                if let Some(call) = Call::incoming(handle, id, from, request, &mut ctx) {
+                if let Some(call) = Call::incoming(handle, id, from, request, replaces, &mut ctx) {
                     usages.calls.push(call);
                 }
             }

@@ -14,6 +14,10 @@ use crate::transaction::TransactionId;
 pub(crate) enum Purpose {
     /// UPDATE without SDP refreshing the session (RFC 4028 §7.4).
     Refresh,
+    /// Our REFER (RFC 3515).
+    Refer,
+    /// A NOTIFY reporting the progress of the peer's REFER.
+    TransferNotify,
 }
 
 /// One of our in-dialog requests in flight.
@@ -35,7 +39,25 @@ pub(crate) enum Outcome {
     /// A final response.
     Response(Response),
     /// No final response: 408 for a timeout, 503 for a transport error.
-    Failure(u16),
+    Failure(u16, String),
+}
+
+impl Outcome {
+    /// The final status.
+    pub(crate) fn status(&self) -> u16 {
+        match self {
+            Outcome::Response(r) => r.status,
+            Outcome::Failure(code, _) => *code,
+        }
+    }
+
+    /// The reason phrase or explanation.
+    pub(crate) fn reason(&self) -> &str {
+        match self {
+            Outcome::Response(r) => &r.reason,
+            Outcome::Failure(_, reason) => reason,
+        }
+    }
 }
 
 impl Call {
@@ -101,16 +123,24 @@ impl Call {
     }
 
     /// One of our in-dialog requests timed out or could not be delivered.
-    pub(crate) fn on_request_failure(&mut self, tid: TransactionId, code: u16, ctx: &mut Ctx<'_>) {
+    pub(crate) fn on_request_failure(
+        &mut self,
+        tid: TransactionId,
+        code: u16,
+        reason: &str,
+        ctx: &mut Ctx<'_>,
+    ) {
         if let Some(pos) = self.requests.iter().position(|r| r.tid == tid) {
             let out = self.requests.remove(pos);
-            self.on_outcome(out, Outcome::Failure(code), ctx);
+            self.on_outcome(out, Outcome::Failure(code, reason.to_owned()), ctx);
         }
     }
 
     fn on_outcome(&mut self, out: Outgoing, outcome: Outcome, ctx: &mut Ctx<'_>) {
         match out.purpose {
             Purpose::Refresh => self.on_refresh_outcome(&out, outcome, ctx),
+            Purpose::Refer => self.on_refer_outcome(outcome, ctx),
+            Purpose::TransferNotify => self.on_transfer_notify_outcome(outcome),
         }
     }
 }

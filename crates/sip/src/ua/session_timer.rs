@@ -304,7 +304,7 @@ impl Call {
     ) {
         let resp = match outcome {
             Outcome::Response(resp) => resp,
-            Outcome::Failure(code) => return self.on_dialog_error(code, ctx),
+            Outcome::Failure(code, _) => return self.on_dialog_error(code, ctx),
         };
         match resp.status {
             200..=299 => self.timer.on_2xx_received(&resp, ctx.now),
