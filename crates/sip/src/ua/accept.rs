@@ -78,6 +78,7 @@ impl Call {
             timer,
             transfer_out: None,
             transfer_in: None,
+            dtmf_queue: Default::default(),
             replaces,
         };
         call.remote_sdp = sdp_of(&call.invite.body);

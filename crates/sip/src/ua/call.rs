@@ -262,6 +262,8 @@ pub(crate) struct Call {
     pub transfer_in: Option<TransferIn>,
     /// This (incoming) call replaces that one once confirmed (RFC 3891).
     pub replaces: Option<CallId>,
+    /// DTMF digits (and durations in ms) waiting to be sent by INFO.
+    pub dtmf_queue: std::collections::VecDeque<(char, u32)>,
 }
 
 impl Call {

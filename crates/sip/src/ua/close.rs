@@ -163,7 +163,7 @@ impl Call {
             Method::Update => self.on_update(tid, &request, ctx),
             Method::Refer => self.on_refer(tid, &request, ctx),
             Method::Notify => self.on_notify(tid, &request, ctx),
-            Method::Info => respond(ctx, tid, &request, 200, None),
+            Method::Info => self.on_info(tid, &request, ctx),
             Method::Options => {
                 let ok = options_response(ctx, &request);
                 ctx.respond(tid, ok);

@@ -81,6 +81,7 @@ impl Call {
             timer,
             transfer_out: None,
             transfer_in: None,
+            dtmf_queue: Default::default(),
             replaces: None,
         };
         call.report(CallState::Pending, ctx);

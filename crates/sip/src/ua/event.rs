@@ -83,6 +83,25 @@ pub enum UaEvent {
         /// Who asked (Referred-By), if said.
         referred_by: Option<NameAddr>,
     },
+    /// The peer sent a DTMF digit by SIP INFO (`application/dtmf-relay` or `application/dtmf`).
+    Dtmf {
+        /// Which call.
+        id: CallId,
+        /// `0`–`9`, `*`, `#`, `A`–`D`.
+        digit: char,
+        /// How long the key was pressed, in ms, when the body says.
+        duration_ms: Option<u32>,
+    },
+    /// A DTMF INFO of ours ([`super::UserAgent::send_info_dtmf`]) was refused or not answered;
+    /// the peer may not take INFO DTMF (use RFC 4733).
+    DtmfFailed {
+        /// Which call.
+        id: CallId,
+        /// The digit.
+        digit: char,
+        /// The status (408 for no answer).
+        code: u16,
+    },
     /// Progress of our transfer of call `id` ([`super::UserAgent::refer`]): the status of the
     /// transferee's new call (1xx under way, 2xx done — we then hang up —, 3xx–6xx failed), or
     /// the refusal of the REFER itself.
@@ -129,7 +148,10 @@ pub enum UaError {
         /// The command.
         command: &'static str,
     },
-    /// A reject code outside 300–699.
-    #[error("{0} is not a final error status")]
+    /// A reject code outside 300–699 (or a progress code outside 100–699).
+    #[error("{0} is not a valid status here")]
     InvalidStatus(u16),
+    /// Not a DTMF digit (`0`–`9`, `*`, `#`, `A`–`D`).
+    #[error("{0:?} is not a DTMF digit")]
+    InvalidDigit(char),
 }

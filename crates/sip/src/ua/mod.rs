@@ -61,6 +61,7 @@ mod context;
 pub mod event;
 mod hold;
 mod incoming;
+mod info;
 mod offer;
 mod refer;
 pub mod register;

@@ -18,6 +18,8 @@ pub(crate) enum Purpose {
     Refer,
     /// A NOTIFY reporting the progress of the peer's REFER.
     TransferNotify,
+    /// An INFO carrying this DTMF digit.
+    Dtmf(char),
 }
 
 /// One of our in-dialog requests in flight.
@@ -141,6 +143,7 @@ impl Call {
             Purpose::Refresh => self.on_refresh_outcome(&out, outcome, ctx),
             Purpose::Refer => self.on_refer_outcome(outcome, ctx),
             Purpose::TransferNotify => self.on_transfer_notify_outcome(outcome),
+            Purpose::Dtmf(digit) => self.on_dtmf_outcome(digit, outcome, ctx),
         }
     }
 }
