@@ -164,6 +164,7 @@ impl Call {
             Method::Refer => self.on_refer(tid, &request, ctx),
             Method::Notify => self.on_notify(tid, &request, ctx),
             Method::Info => self.on_info(tid, &request, ctx),
+            Method::Message => super::message::receive(ctx, tid, &request, Some(self.id)),
             Method::Options => {
                 let ok = options_response(ctx, &request);
                 ctx.respond(tid, ok);

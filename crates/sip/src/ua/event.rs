@@ -4,6 +4,7 @@
 use dialtone_sip_message::{Message, NameAddr, Uri};
 
 use super::call::CallState;
+use super::message::MessageId;
 use super::register::RegistrationState;
 use super::{CallId, RegId};
 use crate::transport::Peer;
@@ -101,6 +102,27 @@ pub enum UaEvent {
         digit: char,
         /// The status (408 for no answer).
         code: u16,
+    },
+    /// The outcome of a MESSAGE we sent ([`super::UserAgent::send_message`],
+    /// [`super::UserAgent::send_message_in_call`]): 2xx delivered, anything else not.
+    MessageResult {
+        /// The handle the send returned.
+        id: MessageId,
+        /// The final status (408 for no answer, 513 when too large for UDP).
+        code: u16,
+        /// Its reason phrase.
+        reason: String,
+    },
+    /// A text MESSAGE arrived (RFC 3428); we answered 200.
+    MessageReceived {
+        /// The sender (From).
+        from: NameAddr,
+        /// The call it came in, if it came inside one.
+        call: Option<CallId>,
+        /// Its Content-Type as sent (a `text/*` type).
+        content_type: String,
+        /// The text.
+        body: String,
     },
     /// Progress of our transfer of call `id` ([`super::UserAgent::refer`]): the status of the
     /// transferee's new call (1xx under way, 2xx done — we then hang up —, 3xx–6xx failed), or

@@ -133,6 +133,7 @@ pub(crate) fn out_of_dialog(ctx: &mut Ctx<'_>, id: TransactionId, request: &Requ
         Method::Bye | Method::Info | Method::Update | Method::Prack => {
             respond(ctx, id, request, 481, None)
         }
+        Method::Message => super::message::receive(ctx, id, request, None),
         Method::Refer => {
             // We only carry out transfers of our own calls (RFC 3515 allows more).
             let mut r = Response::for_request(request, 403, "REFER Only Inside A Call");

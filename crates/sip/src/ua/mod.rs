@@ -62,6 +62,7 @@ pub mod event;
 mod hold;
 mod incoming;
 mod info;
+pub mod message;
 mod offer;
 mod refer;
 pub mod register;
@@ -82,14 +83,17 @@ use crate::transport::Peer;
 pub use self::call::{CallState, EndReason};
 pub use self::config::{InviteConfig, SessionTimerConfig, UaConfig};
 pub use self::event::{UaError, UaEvent, UaOutput};
+pub use self::message::{MessageConfig, MessageId};
 pub use self::register::{RegisterConfig, RegistrationState};
 
 use self::call::Call;
 use self::context::Ctx;
+use self::message::Pager;
 use self::register::Registration;
 
 /// Methods we implement and list in `Allow` (RFC 3261 §20.5).
-pub const ALLOWED_METHODS: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REFER, NOTIFY";
+pub const ALLOWED_METHODS: &str =
+    "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REFER, NOTIFY, MESSAGE";
 
 /// Handle of a registration created by [`UserAgent::register`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -117,6 +121,7 @@ impl fmt::Display for CallId {
 pub(crate) struct Usages {
     pub registrations: Vec<Registration>,
     pub calls: Vec<Call>,
+    pub pagers: Vec<Pager>,
 }
 
 /// The sans-IO user agent. See the [module documentation](self).
@@ -385,6 +390,10 @@ impl UserAgent {
                     reg.on_response(id, response, &mut ctx);
                 } else if let Some(call) = usages.calls.iter_mut().find(|c| c.owns_client(id)) {
                     call.on_response(id, response, &mut ctx);
+                } else if let Some(pos) = usages.pagers.iter().position(|p| p.owns(id)) {
+                    if usages.pagers[pos].on_response(response, &mut ctx) {
+                        usages.pagers.remove(pos);
+                    }
                 }
             }
             TransactionEvent::Timeout { id } | TransactionEvent::TransportError { id } => {
@@ -403,6 +412,8 @@ impl UserAgent {
                     .find(|c| c.owns_client(id) || c.owns_server(id))
                 {
                     call.on_failure(id, code, reason, &mut ctx);
+                } else if let Some(pos) = usages.pagers.iter().position(|p| p.owns(id)) {
+                    usages.pagers.remove(pos).on_failure(code, reason, &mut ctx);
                 }
             }
             TransactionEvent::Terminated { id } => {

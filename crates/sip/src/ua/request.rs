@@ -7,6 +7,7 @@ use dialtone_sip_message::{Request, Response};
 
 use super::call::Call;
 use super::context::{resolve, Ctx};
+use super::message::MessageId;
 use crate::transaction::TransactionId;
 
 /// What one of our in-dialog requests is for.
@@ -20,6 +21,8 @@ pub(crate) enum Purpose {
     TransferNotify,
     /// An INFO carrying this DTMF digit.
     Dtmf(char),
+    /// A MESSAGE (RFC 3428).
+    Message(MessageId),
 }
 
 /// One of our in-dialog requests in flight.
@@ -144,6 +147,7 @@ impl Call {
             Purpose::Refer => self.on_refer_outcome(outcome, ctx),
             Purpose::TransferNotify => self.on_transfer_notify_outcome(outcome),
             Purpose::Dtmf(digit) => self.on_dtmf_outcome(digit, outcome, ctx),
+            Purpose::Message(msg) => self.on_message_outcome(msg, outcome, ctx),
         }
     }
 }
