@@ -68,7 +68,10 @@ fn known_but_unsupported_method_is_405_with_allow() {
         let r = probe(method, "", "");
         assert_eq!(r.status, 405, "{method}");
         let allow = r.headers.get("Allow").unwrap();
-        assert!(allow.contains("INVITE") && !allow.contains(method), "{allow}");
+        assert!(
+            allow.contains("INVITE") && !allow.contains(method),
+            "{allow}"
+        );
     }
 }
 

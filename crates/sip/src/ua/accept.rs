@@ -314,9 +314,9 @@ impl Call {
     }
 }
 
-/// Our Contact for a call arriving from `from`: the called user at our address, with the
+/// Our Contact for a call (or subscription) arriving from `from`: the called user at our address, with the
 /// transport when it is not UDP.
-fn local_contact(invite: &Request, from: Peer, ctx: &Ctx<'_>) -> NameAddr {
+pub(crate) fn local_contact(invite: &Request, from: Peer, ctx: &Ctx<'_>) -> NameAddr {
     let addr = ctx.config.local_addr;
     let host = match addr.ip() {
         std::net::IpAddr::V6(ip) => format!("[{ip}]"),

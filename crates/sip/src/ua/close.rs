@@ -162,6 +162,11 @@ impl Call {
             Method::Invite => self.on_reinvite(tid, &request, ctx),
             Method::Update => self.on_update(tid, &request, ctx),
             Method::Refer => self.on_refer(tid, &request, ctx),
+            Method::Subscribe => {
+                // No event package lives inside our calls.
+                let allow = [("Allow-Events".to_owned(), "presence".to_owned())];
+                respond(ctx, tid, &request, 489, Some(&allow))
+            }
             Method::Notify => self.on_notify(tid, &request, ctx),
             Method::Info => self.on_info(tid, &request, ctx),
             Method::Message => super::message::receive(ctx, tid, &request, Some(self.id)),

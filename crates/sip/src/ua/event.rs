@@ -5,6 +5,7 @@ use dialtone_sip_message::{Message, NameAddr, Uri};
 
 use super::call::CallState;
 use super::message::MessageId;
+use super::presence::{PubId, PublicationState, SubId, SubscriptionState};
 use super::register::RegistrationState;
 use super::{CallId, RegId};
 use crate::transport::Peer;
@@ -124,6 +125,31 @@ pub enum UaEvent {
         /// The text.
         body: String,
     },
+    /// A presence publication ([`super::UserAgent::publish_presence`]) changed state.
+    Publication {
+        /// Which publication.
+        id: PubId,
+        /// Its new state.
+        state: PublicationState,
+    },
+    /// A presence subscription ([`super::UserAgent::subscribe_presence`]) changed state.
+    Subscription {
+        /// Which subscription.
+        id: SubId,
+        /// Its new state.
+        state: SubscriptionState,
+    },
+    /// A watched presentity's status, from a NOTIFY.
+    PresenceChanged {
+        /// Which subscription.
+        id: SubId,
+        /// The presentity (the PIDF entity, else the subscribed URI).
+        entity: String,
+        /// Reachable (`open`) or not (`closed`; also when nothing is known).
+        open: bool,
+        /// Its note, if any.
+        note: Option<String>,
+    },
     /// Progress of our transfer of call `id` ([`super::UserAgent::refer`]): the status of the
     /// transferee's new call (1xx under way, 2xx done — we then hang up —, 3xx–6xx failed), or
     /// the refusal of the REFER itself.
@@ -162,6 +188,12 @@ pub enum UaError {
     /// No registration with this handle.
     #[error("no registration {0}")]
     UnknownRegistration(RegId),
+    /// No publication with this handle (never existed or already removed).
+    #[error("no publication {0}")]
+    UnknownPublication(PubId),
+    /// No subscription with this handle (never existed or already over).
+    #[error("no subscription {0}")]
+    UnknownSubscription(SubId),
     /// The call is not in a state where this command applies.
     #[error("{call}: cannot {command} in the current state")]
     WrongState {

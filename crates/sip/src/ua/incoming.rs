@@ -130,7 +130,7 @@ pub(crate) fn out_of_dialog(ctx: &mut Ctx<'_>, id: TransactionId, request: &Requ
             ctx.respond(id, response);
         }
         // Only meaningful inside a dialog.
-        Method::Bye | Method::Info | Method::Update | Method::Prack => {
+        Method::Bye | Method::Info | Method::Update | Method::Prack | Method::Notify => {
             respond(ctx, id, request, 481, None)
         }
         Method::Message => super::message::receive(ctx, id, request, None),

@@ -63,12 +63,16 @@ mod hold;
 mod incoming;
 mod info;
 pub mod message;
+mod notifier;
 mod offer;
+pub mod presence;
+mod publish;
 mod refer;
 pub mod register;
 mod replaces;
 mod request;
 mod session_timer;
+mod subscribe;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -84,16 +88,22 @@ pub use self::call::{CallState, EndReason};
 pub use self::config::{InviteConfig, SessionTimerConfig, UaConfig};
 pub use self::event::{UaError, UaEvent, UaOutput};
 pub use self::message::{MessageConfig, MessageId};
+pub use self::presence::{
+    PubId, PublicationState, PublishConfig, SubId, SubscribeConfig, SubscriptionState,
+};
 pub use self::register::{RegisterConfig, RegistrationState};
+pub use crate::pidf::PresenceStatus;
 
 use self::call::Call;
 use self::context::Ctx;
 use self::message::Pager;
+use self::notifier::Watcher;
+use self::presence::Presence;
 use self::register::Registration;
 
 /// Methods we implement and list in `Allow` (RFC 3261 §20.5).
 pub const ALLOWED_METHODS: &str =
-    "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REFER, NOTIFY, MESSAGE";
+    "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REFER, NOTIFY, MESSAGE, SUBSCRIBE";
 
 /// Handle of a registration created by [`UserAgent::register`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -122,6 +132,7 @@ pub(crate) struct Usages {
     pub registrations: Vec<Registration>,
     pub calls: Vec<Call>,
     pub pagers: Vec<Pager>,
+    pub presence: Presence,
 }
 
 /// The sans-IO user agent. See the [module documentation](self).
@@ -188,6 +199,20 @@ impl UserAgent {
         for call in usages.calls.iter_mut() {
             call.on_timers(&mut ctx);
         }
+        let presence = &mut usages.presence;
+        for p in presence.publications.iter_mut() {
+            if p.deadline().is_some_and(|at| at <= now) {
+                p.on_timer(&presence.status, &mut ctx);
+            }
+        }
+        for s in presence.subscriptions.iter_mut() {
+            if s.deadline().is_some_and(|at| at <= now) {
+                s.on_timer(&mut ctx);
+            }
+        }
+        for w in presence.watchers.iter_mut() {
+            w.on_timer(&presence.status, &mut ctx);
+        }
         self.pump(now);
     }
 
@@ -206,6 +231,7 @@ impl UserAgent {
             .into_iter()
             .chain(regs)
             .chain(calls)
+            .chain(u.presence.deadline())
             .min()
     }
 
@@ -348,6 +374,7 @@ impl UserAgent {
         }
         self.usages.registrations.retain(|r| !r.is_done());
         self.usages.calls.retain(|c| !c.is_done());
+        self.usages.presence.retain_live();
     }
 
     fn route(&mut self, now: Instant, event: TransactionEvent) {
@@ -394,6 +421,15 @@ impl UserAgent {
                     if usages.pagers[pos].on_response(response, &mut ctx) {
                         usages.pagers.remove(pos);
                     }
+                } else {
+                    let presence = &mut usages.presence;
+                    if let Some(p) = presence.publications.iter_mut().find(|p| p.owns(id)) {
+                        p.on_response(response, &presence.status, &mut ctx);
+                    } else if let Some(s) = presence.subscriptions.iter_mut().find(|s| s.owns(id)) {
+                        s.on_response(response, &mut ctx);
+                    } else if let Some(w) = presence.watchers.iter_mut().find(|w| w.owns(id)) {
+                        w.on_response(id, Some(response.status));
+                    }
                 }
             }
             TransactionEvent::Timeout { id } | TransactionEvent::TransportError { id } => {
@@ -414,6 +450,15 @@ impl UserAgent {
                     call.on_failure(id, code, reason, &mut ctx);
                 } else if let Some(pos) = usages.pagers.iter().position(|p| p.owns(id)) {
                     usages.pagers.remove(pos).on_failure(code, reason, &mut ctx);
+                } else {
+                    let presence = &mut usages.presence;
+                    if let Some(p) = presence.publications.iter_mut().find(|p| p.owns(id)) {
+                        p.on_failure(code, reason, &mut ctx);
+                    } else if let Some(s) = presence.subscriptions.iter_mut().find(|s| s.owns(id)) {
+                        s.on_failure(code, reason, &mut ctx);
+                    } else if let Some(w) = presence.watchers.iter_mut().find(|w| w.owns(id)) {
+                        w.on_response(id, None);
+                    }
                 }
             }
             TransactionEvent::Terminated { id } => {
@@ -443,6 +488,21 @@ impl UserAgent {
             return;
         }
         let has_to_tag = request.to().ok().is_some_and(|to| to.tag().is_some());
+        let presence = &mut usages.presence;
+        if has_to_tag && request.method == Method::Notify {
+            if let Some(s) = presence
+                .subscriptions
+                .iter_mut()
+                .find(|s| s.matches(&request))
+            {
+                return s.on_notify(id, &request, &mut ctx);
+            }
+        }
+        if has_to_tag && request.method == Method::Subscribe {
+            if let Some(w) = presence.watchers.iter_mut().find(|w| w.matches(&request)) {
+                return w.on_subscribe(id, &request, &presence.status, &mut ctx);
+            }
+        }
         if has_to_tag {
             match usages
                 .calls
@@ -467,6 +527,12 @@ impl UserAgent {
                 let (mut ctx, usages) = self.split(now);
                 if let Some(call) = Call::incoming(handle, id, from, request, replaces, &mut ctx) {
                     usages.calls.push(call);
+                }
+            }
+            Method::Subscribe => {
+                let status = &usages.presence.status;
+                if let Some(w) = Watcher::subscribe(id, from, &request, status, &mut ctx) {
+                    usages.presence.watchers.push(w);
                 }
             }
             _ => incoming::out_of_dialog(&mut ctx, id, &request),
