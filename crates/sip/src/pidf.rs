@@ -1,8 +1,8 @@
 //! A small PIDF (RFC 3863, `application/pidf+xml`) writer and reader for presence: whether a
 //! presentity is `open` (reachable) or `closed`, and its free-text note.
 //!
-//! [`write`] produces one `<tuple>` with `<status><basic>` and an optional `<note>`, with
-//! the entity and note XML-escaped. [`read`] is a forgiving, non-validating scan, not a full XML
+//! [`write()`] produces one `<tuple>` with `<status><basic>` and an optional `<note>`, with
+//! the entity and note XML-escaped. [`read()`] is a forgiving, non-validating scan, not a full XML
 //! parser: it finds the `presence` root (any namespace prefix) and its `entity`, every
 //! `<basic>` (open if any tuple is open, RFC 3863 §4.1.4), and the first `<note>` anywhere —
 //! tuple, presence or RPID person note (RFC 4480). Comments, processing instructions, CDATA and
@@ -19,9 +19,9 @@
 //! assert_eq!(back.note.as_deref(), Some("At lunch <back at 2>"));
 //! ```
 
-/// Largest document [`read`] accepts.
+/// Largest document [`read()`] accepts.
 const MAX_LEN: usize = 64 * 1024;
-/// Deepest element nesting [`read`] accepts.
+/// Deepest element nesting [`read()`] accepts.
 const MAX_DEPTH: usize = 32;
 
 /// A presence status: the state of a presentity.
@@ -51,7 +51,7 @@ impl PresenceStatus {
     }
 }
 
-/// What [`read`] found in a PIDF document.
+/// What [`read()`] found in a PIDF document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PidfDocument {
     /// The `entity` attribute of `<presence>` (the presentity's URI).

@@ -61,6 +61,27 @@ fn reinvite_offer_waits_for_the_apps_answer_and_its_200_repeats_until_ack() {
 }
 
 #[test]
+fn refresh_repeating_the_current_sdp_is_answered_without_the_app() {
+    let mut pc = PeerCall::establish(ALICE, PEER, "");
+    // The peer's description in force is "v=0 peer" (from its INVITE).
+    pc.send("INVITE", 2, "", "application/sdp", b"v=0 peer");
+    assert!(remote_offers(&pc.net, pc.ua, pc.call).is_empty());
+    let ok = pc.last_response(&Method::Invite, 200).unwrap();
+    assert_eq!(ok.cseq().unwrap().seq, 2);
+    assert_eq!(ok.body, b"v=0 alice");
+    pc.send("ACK", 2, "", "", b"");
+    pc.send("UPDATE", 3, "", "application/sdp", b"v=0 peer");
+    assert_eq!(
+        pc.last_response(&Method::Update, 200).unwrap().body,
+        b"v=0 alice"
+    );
+    assert!(remote_offers(&pc.net, pc.ua, pc.call).is_empty());
+    // A changed one goes to the application.
+    pc.send("UPDATE", 4, "", "application/sdp", b"v=0 peer v2");
+    assert_eq!(remote_offers(&pc.net, pc.ua, pc.call).len(), 1);
+}
+
+#[test]
 fn update_offer_is_answered_in_its_200() {
     let mut pc = PeerCall::establish(ALICE, PEER, "");
     pc.send("UPDATE", 2, "", "application/sdp", b"v=0 peer new codec");
@@ -126,7 +147,7 @@ fn rejected_offer_gets_the_apps_status_and_the_call_goes_on() {
 #[test]
 fn unanswered_offer_gets_500_after_16_seconds() {
     let mut pc = PeerCall::establish(ALICE, PEER, "");
-    pc.send("UPDATE", 2, "", "application/sdp", b"v=0 peer");
+    pc.send("UPDATE", 2, "", "application/sdp", b"v=0 peer hold");
     pc.net.run_for(secs(15));
     assert!(pc.responses(&Method::Update).is_empty());
     pc.net.run_for(secs(2));
@@ -171,7 +192,7 @@ fn second_offer_while_the_first_is_unanswered_gets_500_with_retry_after() {
 #[test]
 fn cancelled_reinvite_withdraws_the_offer() {
     let mut pc = PeerCall::establish(ALICE, PEER, "");
-    pc.send("INVITE", 2, "", "application/sdp", b"v=0 peer");
+    pc.send("INVITE", 2, "", "application/sdp", b"v=0 peer hold");
     let invite = pc.requests(&Method::Invite);
     assert!(invite.is_empty(), "the peer received no request");
     // CANCEL with the re-INVITE's branch (§9.1).
@@ -183,7 +204,7 @@ fn cancelled_reinvite_withdraws_the_offer() {
         2,
         &pc.to_tag,
         "",
-        ("application/sdp", b"v=0 peer"),
+        ("application/sdp", b"v=0 peer hold"),
     );
     cancel
         .headers
@@ -206,7 +227,7 @@ fn cancelled_reinvite_withdraws_the_offer() {
 #[test]
 fn bye_while_an_offer_waits_answers_it_487() {
     let mut pc = PeerCall::establish(ALICE, PEER, "");
-    pc.send("UPDATE", 2, "", "application/sdp", b"v=0 peer");
+    pc.send("UPDATE", 2, "", "application/sdp", b"v=0 peer hold");
     pc.send("BYE", 3, "", "", b"");
     assert!(pc.last_response(&Method::Bye, 200).is_some());
     assert!(pc.last_response(&Method::Update, 487).is_some());

@@ -1,4 +1,4 @@
-//! INVITE sessions (RFC 3261 §13–§15): one [`Call`] per outgoing or incoming call, UAC or UAS.
+//! INVITE sessions (RFC 3261 §13–§15): one `Call` per outgoing or incoming call, UAC or UAS.
 //!
 //! States reported to the application ([`CallState`]): `Pending` (INVITE sent), `Trying` (100),
 //! `Ringing` (180–182, or 183 without SDP), `RingingMedia` (183 with SDP: early media),

@@ -1,8 +1,9 @@
-//! The user agent: registrations and calls on top of the transaction layer, sans-IO
-//! (RFC 3261 §8 UA behaviour, §10 registration, §12–§15 sessions).
+//! The user agent: registrations, calls, messages and presence on top of the transaction layer,
+//! sans-IO (RFC 3261 §8 UA behaviour, §10 registration, §12–§15 sessions).
 //!
 //! [`UserAgent`] is the one object the runtime drives. It owns a
-//! [`TransactionLayer`], the registrations ([`register`]) and the calls ([`call`]):
+//! [`TransactionLayer`], the registrations ([`register`]), the calls ([`call`]), the messages
+//! ([`message`]) and the presence usages ([`presence`]):
 //!
 //! - inputs: [`UserAgent::handle_message`] (a parsed datagram or stream frame and where it came
 //!   from), [`UserAgent::handle_timeout`], [`UserAgent::handle_transport_error`], and commands
@@ -12,14 +13,23 @@
 //!   [`UserAgent::poll_timeout`].
 //!
 //! Inside a call, offers go both ways (RFC 3264 over §14 and RFC 3311): [`UserAgent::reinvite`]
-//! sends ours (hold/resume), the peer's are reported as [`UaEvent::RemoteOffer`] and answered
-//! by the application through [`UserAgent::answer_offer`] — the UA never invents an answer.
+//! sends ours (hold/resume, with the §14.1 glare back-off), the peer's are reported as
+//! [`UaEvent::RemoteOffer`] and answered by the application through
+//! [`UserAgent::answer_offer`] — the UA never invents an answer. Also in calls: session timers
+//! (RFC 4028, [`SessionTimerConfig`]), transfer ([`UserAgent::refer`],
+//! [`UserAgent::refer_with_replaces`], [`UaEvent::TransferRequested`], RFC 3515/3891), DTMF by
+//! INFO ([`UserAgent::send_info_dtmf`], [`UaEvent::Dtmf`]) and MESSAGE
+//! ([`UserAgent::send_message_in_call`]). Outside calls: MESSAGE ([`UserAgent::send_message`],
+//! RFC 3428) and presence ([`UserAgent::publish_presence`], [`UserAgent::subscribe_presence`],
+//! [`UserAgent::set_presence`]; RFC 3903/6665/3863).
 //!
 //! Routing follows the layering of RFC 3261 §17 → §12 → usages: the transaction layer matches
-//! retransmissions and responses; a request with a To tag goes to the call owning that dialog
-//! (481 when none does), a new INVITE creates an incoming call, OPTIONS is answered here, and
-//! anything else gets 405 or 501. Requests failing [`validate_request`] get the rejection
-//! response. Tags, Call-IDs, branches and cnonces come from the seeded RNG of [`UaConfig`].
+//! retransmissions and responses; a request with a To tag goes to the subscription, watcher or
+//! call owning that dialog (481 when none does), a new INVITE creates an incoming call (or
+//! replaces one, RFC 3891), a new SUBSCRIBE a watcher, MESSAGE and OPTIONS are answered here,
+//! and anything else gets 405 or 501. Requests failing
+//! [`validate_request`](dialtone_sip_message::validate_request) — with the body types narrowed
+//! to the method's — get the rejection response. Tags, Call-IDs, branches and cnonces come from the seeded RNG of [`UaConfig`].
 //!
 //! NAT (RFC 3581): our Via always carries `rport`; when a registrar's 2xx shows a different
 //! public address in `received`/`rport`, the registration re-registers with that address in

@@ -5,7 +5,9 @@
 //! waits for [`UserAgent::answer_offer`] — a 2xx carrying the answer, retransmitted until the
 //! ACK for a re-INVITE — or [`UserAgent::reject_offer`] (e.g. 488), which leaves the session as
 //! it was. An offer left unanswered for 16 s (half of Timer F, so the peer still hears) gets
-//! 500. A CANCEL of the re-INVITE withdraws it (487).
+//! 500. A CANCEL of the re-INVITE withdraws it (487). An offer byte for byte equal to the
+//! peer's description in force — a session refresh (RFC 4028) that re-sends it — is answered at
+//! once with ours, without an event.
 //!
 //! A re-INVITE without SDP asks us to offer (§14.2, "late offer"): we offer our current
 //! description in the 2xx at once and the peer's answer, in the ACK, is reported as
@@ -115,7 +117,15 @@ impl Call {
             request: request.clone(),
             give_up: ctx.now + ANSWER_TIME,
         });
-        ctx.event(UaEvent::RemoteOffer { id: self.id, sdp });
+        let unchanged = self.remote_sdp.as_ref() == Some(&sdp);
+        match self.local_sdp.clone().filter(|_| unchanged) {
+            // A session refresh repeating the description in force: nothing for the
+            // application to decide; our description in force answers it (RFC 3264 §8).
+            Some(ours) => {
+                let _ = self.answer_offer(ours, ctx);
+            }
+            None => ctx.event(UaEvent::RemoteOffer { id: self.id, sdp }),
+        }
     }
 
     /// A 200 to the peer's re-INVITE or UPDATE: Contact (both are target refreshes), Allow,
