@@ -5,7 +5,7 @@
 mod cli;
 
 use cli::Cli;
-use dialtone_sip_message::{Message, SipMessage};
+use dialtone_sip_message::Message;
 use std::net::UdpSocket;
 use std::time::Duration;
 
@@ -33,12 +33,24 @@ fn ask(sock: &UdpSocket, to: &str, text: &str) -> dialtone_sip_message::Response
 #[test]
 fn cli_answers_options_and_unknown_methods() {
     // Not registering: the "server" is a closed port, only our own address matters here.
-    let mut cli = Cli::phone(&["--account", "sip:alice@127.0.0.1:9", "--no-register", "--stay", "20"], "");
-    let ready = cli.wait_for("listening", Duration::from_secs(10), |v| v["event"] == "listening");
+    let mut cli = Cli::phone(
+        &[
+            "--account",
+            "sip:alice@127.0.0.1:9",
+            "--no-register",
+            "--stay",
+            "20",
+        ],
+        "",
+    );
+    let ready = cli.wait_for("listening", Duration::from_secs(10), |v| {
+        v["event"] == "listening"
+    });
     let addr = ready["addr"].as_str().expect("addr").to_string();
     let target = format!("sip:alice@{addr}");
     let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    sock.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    sock.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
     let local = sock.local_addr().expect("local").to_string();
 
     let options = ask(&sock, &addr, &request("OPTIONS", &target, &local, 1));
@@ -47,7 +59,11 @@ fn cli_answers_options_and_unknown_methods() {
     for m in ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS"] {
         assert!(allow.contains(m), "Allow lacks {m}: {allow}");
     }
-    assert!(options.headers.get("Accept").unwrap_or_default().contains("application/sdp"));
+    assert!(options
+        .headers
+        .get("Accept")
+        .unwrap_or_default()
+        .contains("application/sdp"));
 
     let unknown = ask(&sock, &addr, &request("FOOBAR", &target, &local, 2));
     assert_eq!(unknown.status, 501, "extension method: {unknown:?}");
