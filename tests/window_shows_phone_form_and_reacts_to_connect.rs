@@ -79,28 +79,63 @@ fn window_shows_phone_form_and_reacts_to_connect() {
     xvfb.screenshot(&shots.join("02-login-refused.png"));
 
     // A good account against a real registrar: the badge and status line follow the core's events.
-    let kam = Kamailio::start(KamailioOpts::udp_tcp(&[("alice", "alicepw")])).expect("start kamailio");
-    let sipp = Sipp::uas(Scenario::peer("uas_answer_200.xml"), SippArgs::new(free_port())).expect("start sipp");
-    s.type_into("#server-url", &format!("127.0.0.1:{}", kam.udp_addr().port()));
+    let kam =
+        Kamailio::start(KamailioOpts::udp_tcp(&[("alice", "alicepw")])).expect("start kamailio");
+    let sipp = Sipp::uas(
+        Scenario::peer("uas_answer_200.xml"),
+        SippArgs::new(free_port()),
+    )
+    .expect("start sipp");
+    s.type_into(
+        "#server-url",
+        &format!("127.0.0.1:{}", kam.udp_addr().port()),
+    );
     s.type_into("#login", "alice");
     s.type_into("#password", "alicepw");
     s.click("#connect");
-    let badge = s.wait_text("#reg-status", Duration::from_secs(20), |t| t == "Registered" || t.contains("failed"));
-    assert_eq!(badge, "Registered", "status line: {}", s.text("#status-line"));
-    assert_eq!(s.attribute("#login", "aria-invalid"), None, "the fixed login is still marked invalid");
-    assert_eq!(s.property("#call", "disabled"), serde_json::json!(false), "Call stays disabled once registered");
+    let badge = s.wait_text("#reg-status", Duration::from_secs(20), |t| {
+        t == "Registered" || t.contains("failed")
+    });
+    assert_eq!(
+        badge,
+        "Registered",
+        "status line: {}",
+        s.text("#status-line")
+    );
+    assert_eq!(
+        s.attribute("#login", "aria-invalid"),
+        None,
+        "the fixed login is still marked invalid"
+    );
+    assert_eq!(
+        s.property("#call", "disabled"),
+        serde_json::json!(false),
+        "Call stays disabled once registered"
+    );
     xvfb.screenshot(&shots.join("03-registered.png"));
 
     // A call through Kamailio to SIPp: ESTABLISHED shown, Hangup ends it.
-    s.type_into("#callee", &format!("sip:svc@127.0.0.1:{}", sipp.addr().port()));
+    s.type_into(
+        "#callee",
+        &format!("sip:svc@127.0.0.1:{}", sipp.addr().port()),
+    );
     s.click("#call");
-    s.wait_text("#call-status", Duration::from_secs(20), |t| t.starts_with("ESTABLISHED"));
+    s.wait_text("#call-status", Duration::from_secs(20), |t| {
+        t.starts_with("ESTABLISHED")
+    });
     assert_eq!(s.property("#hangup", "disabled"), serde_json::json!(false));
     xvfb.screenshot(&shots.join("04-in-call.png"));
     s.click("#hangup");
-    s.wait_text("#call-status", Duration::from_secs(20), |t| t.starts_with("FINISH"));
+    s.wait_text("#call-status", Duration::from_secs(20), |t| {
+        t.starts_with("FINISH")
+    });
     let outcome = sipp.wait().expect("sipp finished");
-    assert!(outcome.success(), "SIPp did not see INVITE/ACK/BYE:\n{outcome}");
+    assert!(
+        outcome.success(),
+        "SIPp did not see INVITE/ACK/BYE:\n{outcome}"
+    );
     s.click("#disconnect");
-    s.wait_text("#reg-status", Duration::from_secs(20), |t| t == "Not connected");
+    s.wait_text("#reg-status", Duration::from_secs(20), |t| {
+        t == "Not connected"
+    });
 }

@@ -76,6 +76,8 @@ function onPhoneEvent(ev) {
   } else if (ev.event === "call") {
     state.call = ev;
     if (ev.direction === "incoming" && ev.state === "RING") setStatus(`Incoming call from ${ev.display_name || ev.peer}`);
+  } else if (ev.event === "listening") {
+    if (!$(fieldIds.registerRequired).checked) setStatus(`Ready without registering; reachable at ${ev.contact}`);
   } else if (ev.event === "error") {
     setStatus(`Error: ${ev.message}`);
   }

@@ -88,10 +88,20 @@ impl Xvfb {
     pub fn screenshot(&self, path: &Path) {
         let import = require_program("import");
         let status = Command::new(import)
-            .args(["-display", &self.display, "-window", "root", &path.to_string_lossy()])
+            .args([
+                "-display",
+                &self.display,
+                "-window",
+                "root",
+                &path.to_string_lossy(),
+            ])
             .status()
             .expect("run import");
-        assert!(status.success(), "import failed to capture {}", self.display);
+        assert!(
+            status.success(),
+            "import failed to capture {}",
+            self.display
+        );
     }
 
     pub fn start() -> Xvfb {
@@ -111,7 +121,7 @@ impl Xvfb {
                         display.as_str(),
                         "-screen",
                         "0",
-                        "1280x800x24",
+                        "900x720x24",
                         "-nolisten",
                         "tcp",
                     ])
@@ -281,7 +291,6 @@ impl Session {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
-
 }
 
 impl Drop for Session {

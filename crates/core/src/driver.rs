@@ -447,6 +447,9 @@ impl Driver {
                     media.apply_remote(&sdp);
                 }
             }
+            // In-call features (hold offers from the peer, transfer, DTMF, MESSAGE, presence) are wired in the
+            // in-call issue; until then the UA's own defaults answer them.
+            _ => {}
         }
     }
 
@@ -588,6 +591,10 @@ impl Driver {
                 .then(|| tokio::time::Instant::now() + KEEPALIVE_INTERVAL),
             account,
         };
+        self.emit(PhoneEvent::Listening {
+            contact: contact_uri(&active.account, local_ip, via_port).to_string(),
+            addr: SocketAddr::new(local_ip, via_port).to_string(),
+        });
         if active.account.register {
             let config = register_config(&active.account, local_ip, hop, via_port);
             active.reg = Some(active.ua.register(now(), config));
@@ -735,18 +742,7 @@ fn call_event(
 }
 
 fn end_reason(reason: &ua::EndReason) -> String {
-    match reason {
-        ua::EndReason::Hangup => "hung up".into(),
-        ua::EndReason::RemoteHangup => "the other party hung up".into(),
-        ua::EndReason::Cancelled => "cancelled".into(),
-        ua::EndReason::RemoteCancelled => "the caller cancelled".into(),
-        ua::EndReason::NoAnswer => "no answer".into(),
-        ua::EndReason::Rejected { code } => format!(
-            "rejected with {code} {}",
-            dialtone_sip_message::default_reason(*code)
-        ),
-        other => format!("{other:?}"),
-    }
+    reason.to_string()
 }
 
 fn credentials(account: &Account) -> Option<Credentials> {

@@ -90,6 +90,13 @@ pub enum PhoneEvent {
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// The account's sockets are open: where this phone can be reached (also for calls without registering).
+    Listening {
+        /// Our SIP contact, e.g. `sip:alice@127.0.0.1:40123`.
+        contact: String,
+        /// Local UDP (and TCP) address.
+        addr: String,
+    },
     /// A problem not tied to a registration or call (e.g. a listener could not be bound).
     Error {
         /// Plain-words description.

@@ -109,3 +109,19 @@ fn peer_that_never_answers_fails_with_timer_b() {
     assert_ne!(cli.wait_exit(Duration::from_secs(15)), 0);
     drop(sipp);
 }
+
+#[test]
+fn early_media_183_is_shown_as_ring_media() {
+    let (mut cli, sipp) = direct_call("uas_early_media_183.xml", &["--hangup-after", "1"], "");
+    let early = cli.wait_for("RING_MEDIA", Duration::from_secs(15), is_call("RING_MEDIA"));
+    assert_eq!(early["code"], 183);
+    cli.wait_for(
+        "ESTABLISHED",
+        Duration::from_secs(15),
+        is_call("ESTABLISHED"),
+    );
+    cli.wait_for("FINISH", Duration::from_secs(15), is_call("FINISH"));
+    assert_eq!(cli.wait_exit(Duration::from_secs(15)), 0);
+    let outcome = sipp.wait().expect("sipp finished");
+    assert!(outcome.success(), "{outcome}");
+}

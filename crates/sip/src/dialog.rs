@@ -190,6 +190,38 @@ impl Dialog {
         })
     }
 
+    /// Subscriber side, when a NOTIFY arrives before the 2xx to our SUBSCRIBE (RFC 6665
+    /// §4.1.2.4): `subscribe` is the request we sent, `notify` the NOTIFY that creates the
+    /// dialog. We are the UAS of the NOTIFY: its Record-Route in order is the route set, its
+    /// Contact the remote target; our CSeq space continues from the SUBSCRIBE's.
+    pub fn from_notify(subscribe: &Request, notify: &Request) -> Result<Dialog, DialogError> {
+        let local_uri = subscribe.from().map_err(|_| bad("From"))?;
+        let local_tag = local_uri.tag().ok_or_else(|| bad("From tag"))?.to_owned();
+        let remote_uri = notify.from().map_err(|_| bad("From"))?;
+        let remote_tag = remote_uri.tag().ok_or_else(|| bad("From tag"))?.to_owned();
+        let call_id = subscribe.call_id().map_err(|_| bad("Call-ID"))?.to_owned();
+        let local_seq = subscribe.cseq().map_err(|_| bad("CSeq"))?.seq;
+        let remote_seq = notify.cseq().map_err(|_| bad("CSeq"))?.seq;
+        let route_set = notify.record_routes().map_err(|_| bad("Record-Route"))?;
+        let remote_target = first_contact_req(notify)?.ok_or_else(|| bad("Contact"))?;
+        Ok(Dialog {
+            id: DialogId {
+                call_id,
+                local_tag,
+                remote_tag,
+            },
+            state: DialogState::Confirmed,
+            local_uri,
+            remote_uri,
+            local_seq,
+            remote_seq: Some(remote_seq),
+            remote_target,
+            route_set,
+            secure: is_secure(subscribe),
+            local_contact: subscribe.contacts().ok().and_then(|c| c.into_iter().next()),
+        })
+    }
+
     /// The dialog id.
     pub fn id(&self) -> &DialogId {
         &self.id

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod dialog;
+pub mod pidf;
 pub mod random;
 pub mod timer;
 pub mod transaction;

@@ -8,8 +8,10 @@
 use dialtone_sip_message::{default_reason, Message, NameAddr, Request, Response, Uri};
 
 use super::call::{sdp_of, Call, CallState, EndReason, OkRetransmit, Phase, Role};
+use super::config::SUPPORTED;
 use super::context::Ctx;
 use super::incoming::respond;
+use super::session_timer::TimerState;
 use super::{CallId, UaError, UaEvent};
 use crate::dialog::Dialog;
 use crate::transaction::TransactionId;
@@ -17,18 +19,27 @@ use crate::transport::{Peer, TransportKind};
 
 impl Call {
     /// A new incoming INVITE (server transaction `tid`): 100, 180, [`UaEvent::IncomingCall`].
+    /// A call `replaces`-ing another (RFC 3891) is not rung: no 180.
     /// `None` when the INVITE cannot start a dialog (it has then been answered with an error).
     pub(crate) fn incoming(
         id: CallId,
         tid: TransactionId,
         from: Peer,
         invite: Request,
+        replaces: Option<CallId>,
         ctx: &mut Ctx<'_>,
     ) -> Option<Call> {
         let (Ok(caller), Ok(callee)) = (invite.from(), invite.to()) else {
             respond(ctx, tid, &invite, 400, None);
             return None;
         };
+        let mut timer = TimerState::new(ctx);
+        if timer.too_small(&invite) {
+            let min = [("Min-SE".to_owned(), timer.min_se.to_string())];
+            respond(ctx, tid, &invite, 422, Some(&min));
+            return None;
+        }
+        timer.learn_allow(&invite.headers);
         let contact = local_contact(&invite, from, ctx);
         let tag = ctx.tag();
         let dialog = match Dialog::from_uas(&invite, &tag, Some(contact)) {
@@ -52,23 +63,37 @@ impl Call {
             auth: None,
             cancel: None,
             redirects: 0,
+            se_retries: 0,
             acks: Vec::new(),
             ok: None,
             bye: None,
             bye_reason: EndReason::Hangup,
             bye_after_ack: false,
             no_answer_at: Some(ctx.now + ctx.config.incoming_ring_timeout),
+            reinvite: None,
+            reacks: Vec::new(),
+            glare: None,
+            pending_offer: None,
+            requests: Vec::new(),
+            timer,
+            transfer_out: None,
+            transfer_in: None,
+            dtmf_queue: Default::default(),
+            replaces,
         };
         call.remote_sdp = sdp_of(&call.invite.body);
         let trying = call.uas_response(100);
         ctx.respond(tid, trying);
-        let ringing = call.uas_response(180);
-        ctx.respond(tid, ringing);
+        if replaces.is_none() {
+            let ringing = call.uas_response(180);
+            ctx.respond(tid, ringing);
+        }
         let event = UaEvent::IncomingCall {
             id,
             from: caller,
             to: callee,
             sdp: call.remote_sdp.clone(),
+            replaces,
         };
         ctx.event(event);
         Some(call)
@@ -127,6 +152,8 @@ impl Call {
         self.local_sdp = Some(sdp.clone());
         let mut ok = self.uas_response(200);
         ok.headers.push("Allow", super::ALLOWED_METHODS);
+        ok.headers.push("Supported", SUPPORTED);
+        self.timer.on_2xx_sent(&self.invite, &mut ok, ctx.now);
         ok.headers.push("Content-Type", "application/sdp");
         ok.body = sdp;
         self.no_answer_at = None;
@@ -231,13 +258,29 @@ impl Call {
         Ok(())
     }
 
-    /// A CANCEL for our INVITE server transaction (§9.2).
-    pub(crate) fn on_cancel(&mut self, tid: TransactionId, cancel: &Request, ctx: &mut Ctx<'_>) {
+    /// A CANCEL (server transaction `tid`) for our INVITE server transaction `invite` (§9.2):
+    /// the initial INVITE while ringing, or a re-INVITE whose offer awaits the application.
+    pub(crate) fn on_cancel(
+        &mut self,
+        tid: TransactionId,
+        invite: TransactionId,
+        cancel: &Request,
+        ctx: &mut Ctx<'_>,
+    ) {
         let mut ok = Response::for_request(cancel, 200, "OK");
         if let Some(dialog) = &self.dialog {
             ok.headers.set("To", dialog.local_uri().to_string());
         }
         ctx.respond(tid, ok);
+        if let Some(offer) = self.pending_offer.take_if(|p| p.tid == invite) {
+            // The offer is withdrawn; the session keeps its descriptions.
+            let mut terminated = Response::for_request(&offer.request, 487, default_reason(487));
+            if let Some(dialog) = &self.dialog {
+                terminated.headers.set("To", dialog.local_uri().to_string());
+            }
+            ctx.respond(invite, terminated);
+            return;
+        }
         if let (Phase::Ringing, Some(invite_tid)) = (self.phase, self.invite_tid) {
             let terminated = self.uas_response(487);
             ctx.respond(invite_tid, terminated);
@@ -271,9 +314,9 @@ impl Call {
     }
 }
 
-/// Our Contact for a call arriving from `from`: the called user at our address, with the
+/// Our Contact for a call (or subscription) arriving from `from`: the called user at our address, with the
 /// transport when it is not UDP.
-fn local_contact(invite: &Request, from: Peer, ctx: &Ctx<'_>) -> NameAddr {
+pub(crate) fn local_contact(invite: &Request, from: Peer, ctx: &Ctx<'_>) -> NameAddr {
     let addr = ctx.config.local_addr;
     let host = match addr.ip() {
         std::net::IpAddr::V6(ip) => format!("[{ip}]"),

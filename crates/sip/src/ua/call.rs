@@ -1,4 +1,4 @@
-//! INVITE sessions (RFC 3261 §13–§15): one [`Call`] per outgoing or incoming call, UAC or UAS.
+//! INVITE sessions (RFC 3261 §13–§15): one `Call` per outgoing or incoming call, UAC or UAS.
 //!
 //! States reported to the application ([`CallState`]): `Pending` (INVITE sent), `Trying` (100),
 //! `Ringing` (180–182, or 183 without SDP), `RingingMedia` (183 with SDP: early media),
@@ -7,8 +7,10 @@
 //!
 //! The verbs live in their own files: `connect.rs` (UAC: INVITE, provisional and final
 //! responses, auth retry, redirects, ACK for 2xx and its retransmission), `accept.rs` (UAS:
-//! ringing, answer with 2xx retransmission until ACK per §13.3.1.4, reject, CANCEL received) and
-//! `close.rs` (hangup as CANCEL or BYE, the 200-after-CANCEL race, requests inside the dialog).
+//! ringing, answer with 2xx retransmission until ACK per §13.3.1.4, reject, CANCEL received),
+//! `close.rs` (hangup as CANCEL or BYE, the 200-after-CANCEL race, requests inside the dialog),
+//! `hold.rs` (our re-INVITEs, §14.1, with the 491 back-off) and `offer.rs` (the peer's
+//! re-INVITE and UPDATE offers, answered by the application, §14.2 and RFC 3311).
 //! SDP bodies are opaque bytes here.
 
 use std::time::{Duration, Instant};
@@ -16,6 +18,9 @@ use std::time::{Duration, Instant};
 use dialtone_sip_message::{Request, Response};
 
 use super::context::Ctx;
+use super::refer::{TransferIn, TransferOut};
+use super::request::Outgoing;
+use super::session_timer::TimerState;
 use super::{CallId, UaEvent};
 use crate::auth::Authenticator;
 use crate::dialog::{Dialog, DialogId};
@@ -84,6 +89,42 @@ pub enum EndReason {
     },
     /// We answered but never got the ACK (64·T1, §13.3.1.4); BYE sent.
     AckTimeout,
+    /// No session refresh came in time (RFC 4028 §10); BYE sent.
+    SessionExpired,
+    /// We transferred the call (REFER succeeded) and hung up.
+    Transferred,
+    /// A new call replaced this one (INVITE with Replaces, RFC 3891).
+    Replaced,
+    /// A request inside the call got 481 or 408 (or no answer): the peer no longer knows the
+    /// dialog (RFC 5057 §5.1), so the call is over.
+    DialogTerminated {
+        /// 481, or 408 for no answer.
+        code: u16,
+    },
+}
+
+impl std::fmt::Display for EndReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EndReason::Hangup => f.write_str("hung up"),
+            EndReason::RemoteHangup => f.write_str("the other party hung up"),
+            EndReason::Cancelled => f.write_str("cancelled"),
+            EndReason::RemoteCancelled => f.write_str("the caller cancelled"),
+            EndReason::NoAnswer => f.write_str("no answer"),
+            EndReason::Rejected { code } => write!(
+                f,
+                "rejected with {code} {}",
+                dialtone_sip_message::default_reason(*code)
+            ),
+            EndReason::AckTimeout => f.write_str("no ACK for our answer"),
+            EndReason::SessionExpired => f.write_str("session expired"),
+            EndReason::Transferred => f.write_str("transferred"),
+            EndReason::Replaced => f.write_str("replaced by another call"),
+            EndReason::DialogTerminated { code } => {
+                write!(f, "the other party lost the call ({code})")
+            }
+        }
+    }
 }
 
 /// Which side of the INVITE we are.
@@ -131,6 +172,47 @@ pub(crate) struct SentAck {
     pub ack: Request,
 }
 
+/// Our re-INVITE in flight (RFC 3261 §14.1).
+#[derive(Debug, Clone)]
+pub(crate) struct ReInvite {
+    pub tid: TransactionId,
+    /// As sent.
+    pub request: Request,
+    /// Our offer.
+    pub offer: Vec<u8>,
+    /// Asked by the application (its outcome is reported) rather than a session refresh.
+    pub from_app: bool,
+    /// Retries already made for challenges and 422s.
+    pub retries: u8,
+}
+
+/// The ACK we sent for a re-INVITE's 2xx, resent for retransmissions of that 2xx until its
+/// transaction ends.
+#[derive(Debug, Clone)]
+pub(crate) struct ReAck {
+    pub tid: TransactionId,
+    pub dest: Peer,
+    pub ack: Request,
+}
+
+/// A re-INVITE that met 491, to be sent again at `at` (§14.1).
+#[derive(Debug, Clone)]
+pub(crate) struct GlareRetry {
+    pub at: Instant,
+    /// The offer to send; `None` for a session refresh (our current SDP).
+    pub offer: Option<Vec<u8>>,
+    pub from_app: bool,
+}
+
+/// The peer's offer (re-INVITE or UPDATE) waiting for the application's answer.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingOffer {
+    pub tid: TransactionId,
+    pub request: Request,
+    /// Answered 500 if the application has not answered by then.
+    pub give_up: Instant,
+}
+
 /// One call.
 #[derive(Debug)]
 pub(crate) struct Call {
@@ -151,6 +233,8 @@ pub(crate) struct Call {
     /// UAC: a CANCEL was requested; the call ends with this reason.
     pub cancel: Option<EndReason>,
     pub redirects: u8,
+    /// INVITEs re-sent after 422 (RFC 4028 §7.3).
+    pub se_retries: u8,
     pub acks: Vec<SentAck>,
     pub ok: Option<OkRetransmit>,
     /// BYE in flight, with whether it was already re-sent with credentials.
@@ -160,6 +244,26 @@ pub(crate) struct Call {
     pub bye_after_ack: bool,
     /// UAC no-answer timeout / UAS ring timeout.
     pub no_answer_at: Option<Instant>,
+    /// Our re-INVITE in flight.
+    pub reinvite: Option<ReInvite>,
+    /// ACKs of answered re-INVITEs whose transactions still live.
+    pub reacks: Vec<ReAck>,
+    /// A re-INVITE waiting out the 491 back-off.
+    pub glare: Option<GlareRetry>,
+    /// The peer's offer waiting for [`super::UserAgent::answer_offer`].
+    pub pending_offer: Option<PendingOffer>,
+    /// Our other requests in the dialog (UPDATE refresh, REFER, NOTIFY, INFO, MESSAGE).
+    pub requests: Vec<Outgoing>,
+    /// Session timer (RFC 4028).
+    pub timer: TimerState,
+    /// Our REFER awaiting its final NOTIFY.
+    pub transfer_out: Option<TransferOut>,
+    /// The peer's REFER we report progress of.
+    pub transfer_in: Option<TransferIn>,
+    /// This (incoming) call replaces that one once confirmed (RFC 3891).
+    pub replaces: Option<CallId>,
+    /// DTMF digits (and durations in ms) waiting to be sent by INFO.
+    pub dtmf_queue: std::collections::VecDeque<(char, u32)>,
 }
 
 impl Call {
@@ -182,11 +286,15 @@ impl Call {
     pub(crate) fn owns_client(&self, tid: TransactionId) -> bool {
         (self.role == Role::Uac && self.invite_tid == Some(tid))
             || self.bye.as_ref().is_some_and(|(id, _, _)| *id == tid)
+            || self.reinvite.as_ref().is_some_and(|r| r.tid == tid)
+            || self.reacks.iter().any(|r| r.tid == tid)
+            || self.requests.iter().any(|r| r.tid == tid)
     }
 
     pub(crate) fn owns_server(&self, tid: TransactionId) -> bool {
         (self.role == Role::Uas && self.invite_tid == Some(tid))
             || self.ok.as_ref().is_some_and(|ok| ok.tid == tid)
+            || self.pending_offer.as_ref().is_some_and(|p| p.tid == tid)
     }
 
     /// Whether `request` (with a To tag) belongs to this call's dialog, while it lasts (once the
@@ -202,8 +310,16 @@ impl Call {
     }
 
     pub(crate) fn deadline(&self) -> Option<Instant> {
+        if self.phase == Phase::Ended {
+            return None;
+        }
         let ok = self.ok.as_ref().map(|ok| ok.next.min(ok.give_up));
-        ok.into_iter().chain(self.no_answer_at).min()
+        let glare = self.glare.as_ref().map(|g| g.at);
+        let offer = self.pending_offer.as_ref().map(|p| p.give_up);
+        [ok, self.no_answer_at, glare, offer, self.timer.deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Fires the call's own timers that are due.
@@ -217,6 +333,19 @@ impl Call {
         } else if self.ok.as_ref().is_some_and(|ok| ok.next <= ctx.now) {
             self.retransmit_ok(ctx);
         }
+        if self.glare.as_ref().is_some_and(|g| g.at <= ctx.now) {
+            self.on_glare_timer(ctx);
+        }
+        if self
+            .pending_offer
+            .as_ref()
+            .is_some_and(|p| p.give_up <= ctx.now)
+        {
+            self.on_offer_timeout(ctx);
+        }
+        if self.timer.deadline().is_some_and(|at| at <= ctx.now) {
+            self.on_session_timer(ctx);
+        }
     }
 
     /// A response for one of our client transactions.
@@ -225,6 +354,17 @@ impl Call {
             self.on_invite_response(resp, ctx);
         } else if self.bye.as_ref().is_some_and(|(id, _, _)| *id == tid) {
             self.on_bye_response(resp, ctx);
+        } else if self.reinvite.as_ref().is_some_and(|r| r.tid == tid) {
+            self.on_reinvite_response(resp, ctx);
+        } else if let Some(reack) = self.reacks.iter().find(|r| r.tid == tid) {
+            // A retransmitted 2xx to an answered re-INVITE: its ACK was lost (§13.2.2.4).
+            if (200..300).contains(&resp.status) {
+                let (dest, ack) = (reack.dest, reack.ack.clone());
+                ctx.tl
+                    .send_stateless(dest, dialtone_sip_message::Message::Request(ack));
+            }
+        } else {
+            self.on_request_response(tid, resp, ctx);
         }
     }
 
@@ -240,6 +380,12 @@ impl Call {
             self.bye = None;
             let reason = self.bye_reason;
             self.end(CallState::Finished { reason }, ctx);
+        } else if self.reinvite.as_ref().is_some_and(|r| r.tid == tid) {
+            self.on_reinvite_failure(code, reason, ctx);
+        } else if self.pending_offer.as_ref().is_some_and(|p| p.tid == tid) {
+            self.pending_offer = None; // the peer is unreachable; nothing to answer
+        } else if self.requests.iter().any(|r| r.tid == tid) {
+            self.on_request_failure(tid, code, reason, ctx);
         } else if self.invite_tid == Some(tid) {
             self.invite_tid = None;
             // UAS: Timer H (no ACK for our non-2xx) or a transport error: nothing left to do.
@@ -264,6 +410,7 @@ impl Call {
         if self.bye.as_ref().is_some_and(|(id, _, _)| *id == tid) {
             self.bye = None;
         }
+        self.reacks.retain(|r| r.tid != tid);
     }
 
     /// Reports a new state.
@@ -279,7 +426,13 @@ impl Call {
         }
         self.phase = Phase::Ended;
         self.no_answer_at = None;
+        self.timer.running = None;
         self.ok = None;
+        self.glare = None;
+        if let Some(offer) = self.pending_offer.take() {
+            // §15.1.2: a request still unanswered when the session ends gets 487.
+            super::incoming::respond(ctx, offer.tid, &offer.request, 487, None);
+        }
         self.report(state, ctx);
     }
 }

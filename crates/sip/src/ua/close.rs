@@ -6,16 +6,14 @@
 //! ACKed and then BYEd. A BYE challenged by 401/407 is re-sent once with credentials.
 //!
 //! Requests the peer sends in the dialog: BYE → 200 and the call ends; re-INVITE/UPDATE →
-//! 200 with our current SDP (the peer's new SDP is reported as [`UaEvent::RemoteSdp`]);
-//! INFO/OPTIONS → 200; a lower CSeq → 500 (§12.2.2); unknown methods → 501, known but
-//! unsupported → 405.
+//! `offer.rs`; INFO/OPTIONS → 200; a lower CSeq → 500 (§12.2.2); unknown methods → 501, known
+//! but unsupported → 405.
 
 use dialtone_sip_message::{Method, Request, Response};
 
-use super::call::{sdp_of, Call, CallState, EndReason, Phase, Role};
+use super::call::{Call, CallState, EndReason, Phase, Role};
 use super::context::{resolve, Ctx};
 use super::incoming::{options_response, respond};
-use super::UaEvent;
 use crate::auth::apply;
 use crate::transaction::TransactionId;
 use crate::transport::Peer;
@@ -62,14 +60,10 @@ impl Call {
         };
         let mut bye = dialog.make_request(Method::Bye);
         let dest = resolve(dialog.next_hop(), self.dest);
-        if let Some(auth) = &mut self.auth {
-            if auth.has_realms() {
-                let cnonce = ctx.cnonce();
-                auth.authorize(&mut bye, &cnonce);
-            }
-        }
+        self.preauthorize(&mut bye, ctx);
         self.bye_reason = reason;
         self.phase = Phase::Closing;
+        self.timer.running = None;
         self.no_answer_at = None;
         match ctx.send_request(dest, bye) {
             Ok((tid, sent)) => self.bye = Some((tid, sent, false)),
@@ -101,8 +95,10 @@ impl Call {
         self.end(CallState::Finished { reason }, ctx);
     }
 
-    /// `sent` again with the next CSeq and credentials for the challenge in `resp`.
-    fn authorized_retry(
+    /// `sent` (an in-dialog request of ours) again with the dialog's next CSeq and credentials
+    /// for the challenge in `resp` (§22.2); `None` when we have no credentials or they were
+    /// refused.
+    pub(crate) fn authorized_retry(
         &mut self,
         sent: &Request,
         resp: &Response,
@@ -114,11 +110,25 @@ impl Call {
             .as_mut()?
             .handle_challenge(sent, resp, &cnonce)
             .ok()?;
-        let dialog = self.dialog.as_mut()?;
-        let mut retry = dialog.make_request(sent.method.clone());
-        retry.body = sent.body.clone();
+        let mut retry = self.renumbered(sent)?;
         apply(&mut retry, &headers);
         Some(retry)
+    }
+
+    /// `sent` again with the dialog's next CSeq, everything else kept.
+    pub(crate) fn renumbered(&mut self, sent: &Request) -> Option<Request> {
+        let fresh = self.dialog.as_mut()?.make_request(sent.method.clone());
+        let mut again = sent.clone();
+        again.headers.set("CSeq", fresh.headers.get("CSeq")?);
+        Some(again)
+    }
+
+    /// Puts credentials for the realms already known on an in-dialog request of ours.
+    pub(crate) fn preauthorize(&mut self, request: &mut Request, ctx: &mut Ctx<'_>) {
+        if let Some(auth) = self.auth.as_mut().filter(|a| a.has_realms()) {
+            let cnonce = ctx.cnonce();
+            auth.authorize(request, &cnonce);
+        }
     }
 
     /// A request inside our dialog (server transaction `tid`).
@@ -150,16 +160,16 @@ impl Call {
                 );
             }
             Method::Invite => self.on_reinvite(tid, &request, ctx),
-            Method::Update => {
-                let mut ok = self.in_dialog_ok(&request);
-                if let Some(sdp) = sdp_of(&request.body) {
-                    self.remote_sdp = Some(sdp.clone());
-                    ctx.event(UaEvent::RemoteSdp { id: self.id, sdp });
-                    self.attach_local_sdp(&mut ok);
-                }
-                ctx.respond(tid, ok);
+            Method::Update => self.on_update(tid, &request, ctx),
+            Method::Refer => self.on_refer(tid, &request, ctx),
+            Method::Subscribe => {
+                // No event package lives inside our calls.
+                let allow = [("Allow-Events".to_owned(), "presence".to_owned())];
+                respond(ctx, tid, &request, 489, Some(&allow))
             }
-            Method::Info => respond(ctx, tid, &request, 200, None),
+            Method::Notify => self.on_notify(tid, &request, ctx),
+            Method::Info => self.on_info(tid, &request, ctx),
+            Method::Message => super::message::receive(ctx, tid, &request, Some(self.id)),
             Method::Options => {
                 let ok = options_response(ctx, &request);
                 ctx.respond(tid, ok);
@@ -169,24 +179,8 @@ impl Call {
         }
     }
 
-    /// re-INVITE (§14.2): answered with our current SDP, retransmitted until its ACK.
-    fn on_reinvite(&mut self, tid: TransactionId, request: &Request, ctx: &mut Ctx<'_>) {
-        if self.phase != Phase::Confirmed || self.ok.is_some() {
-            // Still setting up, or our previous 2xx awaits its ACK (RFC 3261 §14.2, RFC 3311).
-            return respond(ctx, tid, request, 491, None);
-        }
-        if let Some(sdp) = sdp_of(&request.body) {
-            self.remote_sdp = Some(sdp.clone());
-            ctx.event(UaEvent::RemoteSdp { id: self.id, sdp });
-        }
-        let mut ok = self.in_dialog_ok(request);
-        ok.headers.push("Allow", super::ALLOWED_METHODS);
-        self.attach_local_sdp(&mut ok);
-        self.start_ok(tid, ok, ctx);
-    }
-
     /// A 200 to an in-dialog request: our tag in To, our Contact.
-    fn in_dialog_ok(&self, request: &Request) -> Response {
+    pub(crate) fn in_dialog_ok(&self, request: &Request) -> Response {
         let mut ok = Response::for_request(request, 200, "OK");
         if let Some(contact) = self.dialog.as_ref().and_then(|d| d.local_contact()) {
             ok.headers.push("Contact", contact.to_string());
@@ -194,7 +188,7 @@ impl Call {
         ok
     }
 
-    fn attach_local_sdp(&self, resp: &mut Response) {
+    pub(crate) fn attach_local_sdp(&self, resp: &mut Response) {
         if let Some(sdp) = &self.local_sdp {
             resp.headers.push("Content-Type", "application/sdp");
             resp.body = sdp.clone();

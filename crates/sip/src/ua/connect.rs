@@ -7,7 +7,10 @@
 use dialtone_sip_message::{CSeq, Method, NameAddr, Request, Response};
 
 use super::call::{sdp_of, Call, CallState, EndReason, Phase, Role, SentAck};
+use super::config::SUPPORTED;
 use super::context::{resolve, Ctx};
+use super::replaces::unescape;
+use super::session_timer::{TimerState, MAX_422_RETRIES};
 use super::{CallId, InviteConfig};
 use crate::auth::{apply, Authenticator};
 use crate::dialog::Dialog;
@@ -20,7 +23,15 @@ impl Call {
     pub(crate) fn outgoing(id: CallId, cfg: InviteConfig, ctx: &mut Ctx<'_>) -> Call {
         let mut from = cfg.from.clone();
         from.set_tag(&ctx.tag());
-        let mut invite = Request::new(Method::Invite, cfg.target.clone());
+        // URI headers (§19.1.5) are not part of the target; only Replaces is taken over.
+        let mut target = cfg.target.clone();
+        let uri_headers = std::mem::take(&mut target.headers);
+        let mut invite = Request::new(Method::Invite, target.clone());
+        for (name, value) in uri_headers {
+            if name.eq_ignore_ascii_case("Replaces") {
+                invite.headers.push("Replaces", unescape(&value));
+            }
+        }
         if let Some(route) = &cfg.route {
             let mut route = route.clone();
             if route.param("lr").is_none() {
@@ -29,13 +40,14 @@ impl Call {
             invite.headers.push("Route", format!("<{route}>"));
         }
         invite.headers.push("From", from.to_string());
-        invite
-            .headers
-            .push("To", NameAddr::new(cfg.target.clone()).to_string());
+        invite.headers.push("To", NameAddr::new(target).to_string());
         invite.headers.push("Call-ID", ctx.call_id());
         invite.headers.push("CSeq", "1 INVITE");
         invite.headers.push("Contact", format!("<{}>", cfg.contact));
         invite.headers.push("Allow", super::ALLOWED_METHODS);
+        invite.headers.push("Supported", SUPPORTED);
+        let timer = TimerState::new(ctx);
+        timer.request_headers(&mut invite.headers);
         if let Some(sdp) = &cfg.sdp {
             invite.headers.push("Content-Type", "application/sdp");
             invite.body = sdp.clone();
@@ -54,12 +66,23 @@ impl Call {
             auth: cfg.auth.clone().map(Authenticator::new),
             cancel: None,
             redirects: 0,
+            se_retries: 0,
             acks: Vec::new(),
             ok: None,
             bye: None,
             bye_reason: EndReason::Hangup,
             bye_after_ack: false,
             no_answer_at: cfg.no_answer_timeout.map(|d| ctx.now + d),
+            reinvite: None,
+            reacks: Vec::new(),
+            glare: None,
+            pending_offer: None,
+            requests: Vec::new(),
+            timer,
+            transfer_out: None,
+            transfer_in: None,
+            dtmf_queue: Default::default(),
+            replaces: None,
         };
         call.report(CallState::Pending, ctx);
         call.send_invite(invite, ctx);
@@ -110,6 +133,7 @@ impl Call {
             _ if self.phase != Phase::Calling => {}
             300..=399 => self.on_redirect(resp, ctx),
             401 | 407 => self.on_challenge(resp, ctx),
+            422 => self.on_interval_too_brief(resp, ctx),
             code => self.on_rejected(code, &resp.reason, ctx),
         }
     }
@@ -187,6 +211,7 @@ impl Call {
         }
         let late_offer = self.local_sdp.is_none() && !resp.body.is_empty();
         self.dialog = Some(dialog);
+        self.timer.on_2xx_received(&resp, ctx.now);
         if late_offer {
             self.phase = Phase::AwaitingLateAnswer;
             let sdp = self.remote_sdp.clone();
@@ -308,6 +333,19 @@ impl Call {
                 ctx,
             ),
         }
+    }
+
+    /// 422 Session Interval Too Small (RFC 4028 §7.3): the INVITE again, next CSeq, with the
+    /// server's Min-SE as our Session-Expires.
+    fn on_interval_too_brief(&mut self, resp: Response, ctx: &mut Ctx<'_>) {
+        if self.cancel.is_none() && self.se_retries < MAX_422_RETRIES && self.timer.on_422(&resp) {
+            self.se_retries += 1;
+            let mut next = self.next_invite();
+            self.timer.request_headers(&mut next.headers);
+            self.dialog = None;
+            return self.send_invite(next, ctx);
+        }
+        self.on_rejected(resp.status, &resp.reason, ctx);
     }
 
     fn on_rejected(&mut self, code: u16, reason: &str, ctx: &mut Ctx<'_>) {

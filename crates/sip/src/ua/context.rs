@@ -102,6 +102,15 @@ impl Ctx<'_> {
     }
 }
 
+/// A `Route` value for an outbound proxy: `<uri;lr>` (loose routing, RFC 3261 §16.12).
+pub(crate) fn loose_route(proxy: &Uri) -> String {
+    let mut proxy = proxy.clone();
+    if proxy.param("lr").is_none() {
+        proxy.set_param("lr", None);
+    }
+    format!("<{proxy}>")
+}
+
 /// Where a request to `uri` goes without DNS: an IP-literal host is used directly (port from
 /// the URI or the transport default, transport from `;transport=` or `fallback`'s); a host name
 /// falls back to `fallback` (the peer the runtime resolved for this usage).

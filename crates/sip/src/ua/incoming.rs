@@ -2,12 +2,59 @@
 //! with Allow, §8.2.1), methods we do not know (501, §8.2.1), in-dialog requests for no dialog
 //! (481, §12.2.2), and requests that fail validation (§8.2.2–§8.2.3).
 
-use dialtone_sip_message::{default_reason, Message, Method, Rejection, Request, Response};
+use dialtone_sip_message::{
+    default_reason, Message, Method, Rejection, Request, Response, UasPolicy,
+};
 
 use super::context::Ctx;
 use super::ALLOWED_METHODS;
 use crate::transaction::{TransactionId, TransactionLayer};
 use crate::transport::Peer;
+
+/// `policy` with its body types narrowed to what `request`'s method carries here (§8.2.3): SDP
+/// for INVITE/UPDATE/PRACK, DTMF for INFO, text for MESSAGE (any `text/*`; the charset is
+/// checked later), sipfrag and PIDF for NOTIFY; other methods keep the configured list.
+pub(crate) fn policy_for(policy: &UasPolicy, request: &Request) -> UasPolicy {
+    let wanted: Vec<String> = match &request.method {
+        Method::Invite | Method::Update | Method::Prack => vec!["application/sdp".into()],
+        Method::Info => vec!["application/dtmf-relay".into(), "application/dtmf".into()],
+        Method::Notify => vec!["message/sipfrag".into(), "application/pidf+xml".into()],
+        Method::Message => {
+            let mut types = vec!["text/plain".to_owned()];
+            let own = media_type(request.content_type().unwrap_or_default());
+            if own.starts_with("text/") && own != "text/plain" {
+                types.push(own);
+            }
+            types
+        }
+        _ => return policy.clone(),
+    };
+    let accept = wanted
+        .into_iter()
+        .filter(|t| {
+            let text = t.starts_with("text/") && policy_accepts(policy, "text/plain");
+            text || policy_accepts(policy, t)
+        })
+        .collect();
+    UasPolicy {
+        accept,
+        ..policy.clone()
+    }
+}
+
+fn policy_accepts(policy: &UasPolicy, media: &str) -> bool {
+    policy.accept.iter().any(|a| a.eq_ignore_ascii_case(media))
+}
+
+/// `type/subtype` of a Content-Type value, lower-cased, parameters dropped.
+pub(crate) fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
 
 /// Answers `request` (server transaction `id`) with `status`, adding a To tag when the request
 /// had none (§8.2.6.2) and any `extra` headers.
@@ -83,8 +130,15 @@ pub(crate) fn out_of_dialog(ctx: &mut Ctx<'_>, id: TransactionId, request: &Requ
             ctx.respond(id, response);
         }
         // Only meaningful inside a dialog.
-        Method::Bye | Method::Info | Method::Update | Method::Prack => {
+        Method::Bye | Method::Info | Method::Update | Method::Prack | Method::Notify => {
             respond(ctx, id, request, 481, None)
+        }
+        Method::Message => super::message::receive(ctx, id, request, None),
+        Method::Refer => {
+            // We only carry out transfers of our own calls (RFC 3515 allows more).
+            let mut r = Response::for_request(request, 403, "REFER Only Inside A Call");
+            add_to_tag(ctx, &mut r);
+            ctx.respond(id, r);
         }
         Method::Extension(_) => respond(ctx, id, request, 501, None),
         _ => respond(ctx, id, request, 405, None),

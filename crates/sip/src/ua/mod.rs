@@ -1,8 +1,9 @@
-//! The user agent: registrations and calls on top of the transaction layer, sans-IO
-//! (RFC 3261 §8 UA behaviour, §10 registration, §12–§15 sessions).
+//! The user agent: registrations, calls, messages and presence on top of the transaction layer,
+//! sans-IO (RFC 3261 §8 UA behaviour, §10 registration, §12–§15 sessions).
 //!
 //! [`UserAgent`] is the one object the runtime drives. It owns a
-//! [`TransactionLayer`], the registrations ([`register`]) and the calls ([`call`]):
+//! [`TransactionLayer`], the registrations ([`register`]), the calls ([`call`]), the messages
+//! ([`message`]) and the presence usages ([`presence`]):
 //!
 //! - inputs: [`UserAgent::handle_message`] (a parsed datagram or stream frame and where it came
 //!   from), [`UserAgent::handle_timeout`], [`UserAgent::handle_transport_error`], and commands
@@ -11,11 +12,24 @@
 //!   sockets, [`UaOutput::Event`] for the application — then sleep until
 //!   [`UserAgent::poll_timeout`].
 //!
+//! Inside a call, offers go both ways (RFC 3264 over §14 and RFC 3311): [`UserAgent::reinvite`]
+//! sends ours (hold/resume, with the §14.1 glare back-off), the peer's are reported as
+//! [`UaEvent::RemoteOffer`] and answered by the application through
+//! [`UserAgent::answer_offer`] — the UA never invents an answer. Also in calls: session timers
+//! (RFC 4028, [`SessionTimerConfig`]), transfer ([`UserAgent::refer`],
+//! [`UserAgent::refer_with_replaces`], [`UaEvent::TransferRequested`], RFC 3515/3891), DTMF by
+//! INFO ([`UserAgent::send_info_dtmf`], [`UaEvent::Dtmf`]) and MESSAGE
+//! ([`UserAgent::send_message_in_call`]). Outside calls: MESSAGE ([`UserAgent::send_message`],
+//! RFC 3428) and presence ([`UserAgent::publish_presence`], [`UserAgent::subscribe_presence`],
+//! [`UserAgent::set_presence`]; RFC 3903/6665/3863).
+//!
 //! Routing follows the layering of RFC 3261 §17 → §12 → usages: the transaction layer matches
-//! retransmissions and responses; a request with a To tag goes to the call owning that dialog
-//! (481 when none does), a new INVITE creates an incoming call, OPTIONS is answered here, and
-//! anything else gets 405 or 501. Requests failing [`validate_request`] get the rejection
-//! response. Tags, Call-IDs, branches and cnonces come from the seeded RNG of [`UaConfig`].
+//! retransmissions and responses; a request with a To tag goes to the subscription, watcher or
+//! call owning that dialog (481 when none does), a new INVITE creates an incoming call (or
+//! replaces one, RFC 3891), a new SUBSCRIBE a watcher, MESSAGE and OPTIONS are answered here,
+//! and anything else gets 405 or 501. Requests failing
+//! [`validate_request`](dialtone_sip_message::validate_request) — with the body types narrowed
+//! to the method's — get the rejection response. Tags, Call-IDs, branches and cnonces come from the seeded RNG of [`UaConfig`].
 //!
 //! NAT (RFC 3581): our Via always carries `rport`; when a registrar's 2xx shows a different
 //! public address in `received`/`rport`, the registration re-registers with that address in
@@ -51,33 +65,55 @@
 mod accept;
 pub mod call;
 mod close;
+pub mod config;
 mod connect;
 mod context;
+pub mod event;
+mod hold;
 mod incoming;
+mod info;
+pub mod message;
+mod notifier;
+mod offer;
+pub mod presence;
+mod publish;
+mod refer;
 pub mod register;
+mod replaces;
+mod request;
+mod session_timer;
+mod subscribe;
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use dialtone_sip_message::{Message, NameAddr, Request, UasPolicy, Uri};
+use dialtone_sip_message::{Message, Method, Request, Uri};
 
-use crate::auth::Credentials;
 use crate::random::Xorshift;
-use crate::timer::TimerConfig;
-use crate::transaction::{TransactionEvent, TransactionLayer, TransactionOutput};
+use crate::transaction::{TransactionEvent, TransactionId, TransactionLayer, TransactionOutput};
 use crate::transport::Peer;
 
 pub use self::call::{CallState, EndReason};
+pub use self::config::{InviteConfig, SessionTimerConfig, UaConfig};
+pub use self::event::{UaError, UaEvent, UaOutput};
+pub use self::message::{MessageConfig, MessageId};
+pub use self::presence::{
+    PubId, PublicationState, PublishConfig, SubId, SubscribeConfig, SubscriptionState,
+};
 pub use self::register::{RegisterConfig, RegistrationState};
+pub use crate::pidf::PresenceStatus;
 
 use self::call::Call;
 use self::context::Ctx;
+use self::message::Pager;
+use self::notifier::Watcher;
+use self::presence::Presence;
 use self::register::Registration;
 
 /// Methods we implement and list in `Allow` (RFC 3261 §20.5).
-pub const ALLOWED_METHODS: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE";
+pub const ALLOWED_METHODS: &str =
+    "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REFER, NOTIFY, MESSAGE, SUBSCRIBE";
 
 /// Handle of a registration created by [`UserAgent::register`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -100,158 +136,13 @@ impl fmt::Display for CallId {
     }
 }
 
-/// Settings of the whole user agent.
-#[derive(Debug, Clone)]
-pub struct UaConfig {
-    /// Our address as written in Via sent-by and in the Contact of calls we answer.
-    pub local_addr: SocketAddr,
-    /// Seed of the RNG behind tags, Call-IDs, branches and cnonces. Seed from OS entropy in the
-    /// runtime, with a constant in tests.
-    pub seed: u64,
-    /// T1/T2/T4.
-    pub timers: TimerConfig,
-    /// `User-Agent` header value; `None` sends none.
-    pub user_agent: Option<String>,
-    /// What incoming requests are checked against (RFC 3261 §8.2).
-    pub policy: UasPolicy,
-    /// An incoming call not answered within this time is rejected with 480.
-    pub incoming_ring_timeout: Duration,
-}
-
-impl UaConfig {
-    /// Defaults: RFC 3261 timers, `User-Agent: Dialtone`, SDP only, 120 s ring timeout.
-    pub fn new(local_addr: SocketAddr, seed: u64) -> UaConfig {
-        UaConfig {
-            local_addr,
-            seed,
-            timers: TimerConfig::default(),
-            user_agent: Some("Dialtone".to_owned()),
-            policy: UasPolicy::default(),
-            incoming_ring_timeout: Duration::from_secs(120),
-        }
-    }
-}
-
-/// An outgoing call (RFC 3261 §13.2).
-#[derive(Debug, Clone)]
-pub struct InviteConfig {
-    /// Request-URI and To.
-    pub target: Uri,
-    /// Our identity (From); a tag is added.
-    pub from: NameAddr,
-    /// Our Contact.
-    pub contact: Uri,
-    /// The SDP offer; `None` makes a late-offer INVITE (the peer offers in its 2xx, we answer
-    /// in the ACK through [`UserAgent::answer`]).
-    pub sdp: Option<Vec<u8>>,
-    /// Credentials for 401/407 challenges.
-    pub auth: Option<Credentials>,
-    /// Outbound proxy, sent as `Route: <uri;lr>`.
-    pub route: Option<Uri>,
-    /// Where the INVITE goes (the outbound proxy or the target, resolved by the runtime).
-    pub dest: Peer,
-    /// Give up (CANCEL) when no final answer arrives in this time after the INVITE.
-    pub no_answer_timeout: Option<Duration>,
-}
-
-impl InviteConfig {
-    /// A call to `target` from `from`, no auth, no proxy, no no-answer timeout.
-    pub fn new(
-        target: Uri,
-        from: NameAddr,
-        contact: Uri,
-        sdp: Option<Vec<u8>>,
-        dest: Peer,
-    ) -> InviteConfig {
-        InviteConfig {
-            target,
-            from,
-            contact,
-            sdp,
-            auth: None,
-            route: None,
-            dest,
-            no_answer_timeout: None,
-        }
-    }
-}
-
-/// Something for the application.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(clippy::large_enum_variant)] // rare, drained at once
-pub enum UaEvent {
-    /// A registration changed state.
-    Registration {
-        /// Which registration.
-        id: RegId,
-        /// Its new state.
-        state: RegistrationState,
-    },
-    /// A new incoming call; it is ringing (180 sent). Answer with [`UserAgent::answer`] or
-    /// [`UserAgent::reject`].
-    IncomingCall {
-        /// Handle for the commands.
-        id: CallId,
-        /// The caller (From).
-        from: NameAddr,
-        /// Whom the caller called (To).
-        to: NameAddr,
-        /// The caller's SDP offer; `None` for a late offer (ours goes in the 200).
-        sdp: Option<Vec<u8>>,
-    },
-    /// A call changed state.
-    Call {
-        /// Which call.
-        id: CallId,
-        /// Its new state.
-        state: CallState,
-    },
-    /// The peer sent a new session description inside an established call (re-INVITE,
-    /// UPDATE); we answered it with our current one.
-    RemoteSdp {
-        /// Which call.
-        id: CallId,
-        /// The SDP.
-        sdp: Vec<u8>,
-    },
-}
-
-/// One output of [`UserAgent::poll_output`].
-#[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)] // drained at once; boxing every message buys nothing
-pub enum UaOutput {
-    /// Send `message` to `dest`.
-    Transmit {
-        /// Where.
-        dest: Peer,
-        /// What.
-        message: Message,
-    },
-    /// Tell the application.
-    Event(UaEvent),
-}
-
-/// A command the user agent could not carry out.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum UaError {
-    /// No call with this handle (never existed or already over).
-    #[error("no call {0}")]
-    UnknownCall(CallId),
-    /// No registration with this handle.
-    #[error("no registration {0}")]
-    UnknownRegistration(RegId),
-    /// The call is not in a state where this command applies.
-    #[error("{call}: cannot {command} in the current state")]
-    WrongState {
-        /// The call.
-        call: CallId,
-        /// The command.
-        command: &'static str,
-    },
-    /// A reject code outside 300–699.
-    #[error("{0} is not a final error status")]
-    InvalidStatus(u16),
+/// The usages the user agent drives.
+#[derive(Debug, Default)]
+pub(crate) struct Usages {
+    pub registrations: Vec<Registration>,
+    pub calls: Vec<Call>,
+    pub pagers: Vec<Pager>,
+    pub presence: Presence,
 }
 
 /// The sans-IO user agent. See the [module documentation](self).
@@ -261,8 +152,7 @@ pub struct UserAgent {
     tl: TransactionLayer,
     rng: Xorshift,
     next_handle: u64,
-    registrations: Vec<Registration>,
-    calls: Vec<Call>,
+    usages: Usages,
     out: VecDeque<UaOutput>,
 }
 
@@ -274,8 +164,7 @@ impl UserAgent {
             rng: Xorshift::new(config.seed),
             config,
             next_handle: 0,
-            registrations: Vec::new(),
-            calls: Vec::new(),
+            usages: Usages::default(),
             out: VecDeque::new(),
         }
     }
@@ -311,14 +200,28 @@ impl UserAgent {
     pub fn handle_timeout(&mut self, now: Instant) {
         self.tl.handle_timeout(now);
         self.pump(now);
-        let (mut ctx, regs, calls) = self.split(now);
-        for reg in regs.iter_mut() {
+        let (mut ctx, usages) = self.split(now);
+        for reg in usages.registrations.iter_mut() {
             if reg.deadline().is_some_and(|at| at <= now) {
                 reg.on_timer(&mut ctx);
             }
         }
-        for call in calls.iter_mut() {
+        for call in usages.calls.iter_mut() {
             call.on_timers(&mut ctx);
+        }
+        let presence = &mut usages.presence;
+        for p in presence.publications.iter_mut() {
+            if p.deadline().is_some_and(|at| at <= now) {
+                p.on_timer(&presence.status, &mut ctx);
+            }
+        }
+        for s in presence.subscriptions.iter_mut() {
+            if s.deadline().is_some_and(|at| at <= now) {
+                s.on_timer(&mut ctx);
+            }
+        }
+        for w in presence.watchers.iter_mut() {
+            w.on_timer(&presence.status, &mut ctx);
         }
         self.pump(now);
     }
@@ -330,23 +233,25 @@ impl UserAgent {
 
     /// When [`UserAgent::handle_timeout`] must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let regs = self.registrations.iter().filter_map(Registration::deadline);
-        let calls = self.calls.iter().filter_map(Call::deadline);
+        let u = &self.usages;
+        let regs = u.registrations.iter().filter_map(Registration::deadline);
+        let calls = u.calls.iter().filter_map(Call::deadline);
         self.tl
             .poll_timeout()
             .into_iter()
             .chain(regs)
             .chain(calls)
+            .chain(u.presence.deadline())
             .min()
     }
 
     /// Starts registering (RFC 3261 §10.2) and keeps the binding refreshed.
     pub fn register(&mut self, now: Instant, config: RegisterConfig) -> RegId {
         let id = RegId(self.allocate());
-        let (mut ctx, regs, _) = self.split(now);
+        let (mut ctx, usages) = self.split(now);
         let mut reg = Registration::new(id, config, &mut ctx);
         reg.start(&mut ctx);
-        regs.push(reg);
+        usages.registrations.push(reg);
         self.pump(now);
         id
     }
@@ -354,8 +259,9 @@ impl UserAgent {
     /// Removes the binding (REGISTER with Expires: 0); reports
     /// [`RegistrationState::Unregistered`] when done.
     pub fn unregister(&mut self, now: Instant, id: RegId) -> Result<(), UaError> {
-        let (mut ctx, regs, _) = self.split(now);
-        let reg = regs
+        let (mut ctx, usages) = self.split(now);
+        let reg = usages
+            .registrations
             .iter_mut()
             .find(|r| r.id() == id)
             .ok_or(UaError::UnknownRegistration(id))?;
@@ -366,7 +272,8 @@ impl UserAgent {
 
     /// The Contact a registration currently registers (after a NAT rewrite: the public one).
     pub fn registration_contact(&self, id: RegId) -> Option<&Uri> {
-        self.registrations
+        self.usages
+            .registrations
             .iter()
             .find(|r| r.id() == id)
             .map(Registration::contact)
@@ -375,9 +282,9 @@ impl UserAgent {
     /// Places a call (RFC 3261 §13.2).
     pub fn invite(&mut self, now: Instant, config: InviteConfig) -> CallId {
         let id = CallId(self.allocate());
-        let (mut ctx, _, calls) = self.split(now);
+        let (mut ctx, usages) = self.split(now);
         let call = Call::outgoing(id, config, &mut ctx);
-        calls.push(call);
+        usages.calls.push(call);
         self.pump(now);
         id
     }
@@ -385,11 +292,7 @@ impl UserAgent {
     /// Answers a ringing incoming call with `sdp` (our offer or answer), or — for an outgoing
     /// late-offer call whose 2xx carried the peer's offer — sends the ACK with our answer.
     pub fn answer(&mut self, now: Instant, id: CallId, sdp: Vec<u8>) -> Result<(), UaError> {
-        let (mut ctx, _, calls) = self.split(now);
-        let call = find(calls, id)?;
-        call.answer(sdp, &mut ctx)?;
-        self.pump(now);
-        Ok(())
+        self.with_call(now, id, |call, ctx| call.answer(sdp, ctx))
     }
 
     /// Rejects a ringing incoming call with `code` (486 busy, 603 decline, 480 unavailable...).
@@ -397,31 +300,31 @@ impl UserAgent {
         if !(300..=699).contains(&code) {
             return Err(UaError::InvalidStatus(code));
         }
-        let (mut ctx, _, calls) = self.split(now);
-        let call = find(calls, id)?;
-        call.reject(code, &mut ctx)?;
-        self.pump(now);
-        Ok(())
+        self.with_call(now, id, |call, ctx| call.reject(code, ctx))
     }
 
     /// Ends a call however it stands: CANCEL before an answer, BYE after, 603 for an incoming
     /// call still ringing.
     pub fn hangup(&mut self, now: Instant, id: CallId) -> Result<(), UaError> {
-        let (mut ctx, _, calls) = self.split(now);
-        let call = find(calls, id)?;
-        call.hangup(&mut ctx);
-        self.pump(now);
-        Ok(())
+        self.with_call(now, id, |call, ctx| {
+            call.hangup(ctx);
+            Ok(())
+        })
     }
 
     /// Current state of a call, if it still exists.
     pub fn call_state(&self, id: CallId) -> Option<&CallState> {
-        self.calls.iter().find(|c| c.id() == id).map(Call::state)
+        self.usages
+            .calls
+            .iter()
+            .find(|c| c.id() == id)
+            .map(Call::state)
     }
 
     /// Current state of a registration, if it still exists.
     pub fn registration_state(&self, id: RegId) -> Option<&RegistrationState> {
-        self.registrations
+        self.usages
+            .registrations
             .iter()
             .find(|r| r.id() == id)
             .map(Registration::state)
@@ -432,7 +335,7 @@ impl UserAgent {
         self.next_handle
     }
 
-    fn split(&mut self, now: Instant) -> (Ctx<'_>, &mut Vec<Registration>, &mut Vec<Call>) {
+    fn split(&mut self, now: Instant) -> (Ctx<'_>, &mut Usages) {
         (
             Ctx {
                 now,
@@ -441,23 +344,47 @@ impl UserAgent {
                 config: &self.config,
                 out: &mut self.out,
             },
-            &mut self.registrations,
-            &mut self.calls,
+            &mut self.usages,
         )
+    }
+
+    /// Runs `f` on call `id`, then drains the transaction layer.
+    fn with_call<R>(
+        &mut self,
+        now: Instant,
+        id: CallId,
+        f: impl FnOnce(&mut Call, &mut Ctx<'_>) -> Result<R, UaError>,
+    ) -> Result<R, UaError> {
+        let (mut ctx, usages) = self.split(now);
+        let call = usages
+            .calls
+            .iter_mut()
+            .find(|c| c.id() == id)
+            .ok_or(UaError::UnknownCall(id))?;
+        let result = f(call, &mut ctx);
+        self.pump(now);
+        result
     }
 
     /// Drains the transaction layer, routing its events, and forgets finished usages.
     fn pump(&mut self, now: Instant) {
-        while let Some(output) = self.tl.poll_output() {
-            match output {
-                TransactionOutput::Transmit { dest, message } => {
-                    self.out.push_back(UaOutput::Transmit { dest, message })
+        loop {
+            while let Some(output) = self.tl.poll_output() {
+                match output {
+                    TransactionOutput::Transmit { dest, message } => {
+                        self.out.push_back(UaOutput::Transmit { dest, message })
+                    }
+                    TransactionOutput::Event(event) => self.route(now, event),
                 }
-                TransactionOutput::Event(event) => self.route(now, event),
+            }
+            // Work that spans usages may queue more for the transaction layer.
+            if !self.settle_replacements(now) {
+                break;
             }
         }
-        self.registrations.retain(|r| !r.is_done());
-        self.calls.retain(|c| !c.is_done());
+        self.usages.registrations.retain(|r| !r.is_done());
+        self.usages.calls.retain(|c| !c.is_done());
+        self.usages.presence.retain_live();
     }
 
     fn route(&mut self, now: Instant, event: TransactionEvent) {
@@ -471,25 +398,48 @@ impl UserAgent {
                 from: _,
                 request,
             } => {
-                let (mut ctx, _, calls) = self.split(now);
-                let call = invite.and_then(|inv| calls.iter_mut().find(|c| c.owns_server(inv)));
+                let (mut ctx, usages) = self.split(now);
+                let call = invite.and_then(|inv| {
+                    usages
+                        .calls
+                        .iter_mut()
+                        .find(|c| c.owns_server(inv))
+                        .map(|c| (c, inv))
+                });
                 match call {
-                    Some(call) => call.on_cancel(id, &request, &mut ctx),
+                    Some((call, inv)) => call.on_cancel(id, inv, &request, &mut ctx),
                     None => incoming::respond(&mut ctx, id, &request, 481, None),
                 }
             }
             TransactionEvent::StrayAck { from: _, request } => {
-                let (mut ctx, _, calls) = self.split(now);
-                if let Some(call) = calls.iter_mut().find(|c| c.matches_in_dialog(&request)) {
+                let (mut ctx, usages) = self.split(now);
+                if let Some(call) = usages
+                    .calls
+                    .iter_mut()
+                    .find(|c| c.matches_in_dialog(&request))
+                {
                     call.on_ack(&request, &mut ctx);
                 }
             }
             TransactionEvent::Response { id, response } => {
-                let (mut ctx, regs, calls) = self.split(now);
-                if let Some(reg) = regs.iter_mut().find(|r| r.owns(id)) {
+                let (mut ctx, usages) = self.split(now);
+                if let Some(reg) = usages.registrations.iter_mut().find(|r| r.owns(id)) {
                     reg.on_response(id, response, &mut ctx);
-                } else if let Some(call) = calls.iter_mut().find(|c| c.owns_client(id)) {
+                } else if let Some(call) = usages.calls.iter_mut().find(|c| c.owns_client(id)) {
                     call.on_response(id, response, &mut ctx);
+                } else if let Some(pos) = usages.pagers.iter().position(|p| p.owns(id)) {
+                    if usages.pagers[pos].on_response(response, &mut ctx) {
+                        usages.pagers.remove(pos);
+                    }
+                } else {
+                    let presence = &mut usages.presence;
+                    if let Some(p) = presence.publications.iter_mut().find(|p| p.owns(id)) {
+                        p.on_response(response, &presence.status, &mut ctx);
+                    } else if let Some(s) = presence.subscriptions.iter_mut().find(|s| s.owns(id)) {
+                        s.on_response(response, &mut ctx);
+                    } else if let Some(w) = presence.watchers.iter_mut().find(|w| w.owns(id)) {
+                        w.on_response(id, Some(response.status));
+                    }
                 }
             }
             TransactionEvent::Timeout { id } | TransactionEvent::TransportError { id } => {
@@ -499,35 +449,42 @@ impl UserAgent {
                 } else {
                     (503, "Transport Error")
                 };
-                let (mut ctx, regs, calls) = self.split(now);
-                if let Some(reg) = regs.iter_mut().find(|r| r.owns(id)) {
+                let (mut ctx, usages) = self.split(now);
+                if let Some(reg) = usages.registrations.iter_mut().find(|r| r.owns(id)) {
                     reg.on_failure(id, code, reason, &mut ctx);
-                } else if let Some(call) = calls
+                } else if let Some(call) = usages
+                    .calls
                     .iter_mut()
                     .find(|c| c.owns_client(id) || c.owns_server(id))
                 {
                     call.on_failure(id, code, reason, &mut ctx);
+                } else if let Some(pos) = usages.pagers.iter().position(|p| p.owns(id)) {
+                    usages.pagers.remove(pos).on_failure(code, reason, &mut ctx);
+                } else {
+                    let presence = &mut usages.presence;
+                    if let Some(p) = presence.publications.iter_mut().find(|p| p.owns(id)) {
+                        p.on_failure(code, reason, &mut ctx);
+                    } else if let Some(s) = presence.subscriptions.iter_mut().find(|s| s.owns(id)) {
+                        s.on_failure(code, reason, &mut ctx);
+                    } else if let Some(w) = presence.watchers.iter_mut().find(|w| w.owns(id)) {
+                        w.on_response(id, None);
+                    }
                 }
             }
             TransactionEvent::Terminated { id } => {
-                for call in &mut self.calls {
+                for call in &mut self.usages.calls {
                     call.on_terminated(id);
                 }
             }
         }
     }
 
-    fn on_request(
-        &mut self,
-        now: Instant,
-        id: crate::transaction::TransactionId,
-        from: Peer,
-        request: Request,
-    ) {
-        let (mut ctx, _, calls) = self.split(now);
+    fn on_request(&mut self, now: Instant, id: TransactionId, from: Peer, request: Request) {
+        let (mut ctx, usages) = self.split(now);
         // An ACK for a 2xx matched to our Accepted INVITE transaction.
-        if request.method == dialtone_sip_message::Method::Ack {
-            if let Some(call) = calls
+        if request.method == Method::Ack {
+            if let Some(call) = usages
+                .calls
                 .iter_mut()
                 .find(|c| c.owns_server(id) || c.matches_in_dialog(&request))
             {
@@ -535,36 +492,60 @@ impl UserAgent {
             }
             return;
         }
-        if let Err(rejection) = dialtone_sip_message::validate_request(&request, &ctx.config.policy)
-        {
+        let policy = incoming::policy_for(&ctx.config.policy, &request);
+        if let Err(rejection) = dialtone_sip_message::validate_request(&request, &policy) {
             incoming::reject(&mut ctx, id, &request, &rejection);
             return;
         }
-        let has_to_tag = request.to().ok().and_then(|to| to.tag().map(str::to_owned));
-        if has_to_tag.is_some() {
-            match calls.iter_mut().find(|c| c.matches_in_dialog(&request)) {
+        let has_to_tag = request.to().ok().is_some_and(|to| to.tag().is_some());
+        let presence = &mut usages.presence;
+        if has_to_tag && request.method == Method::Notify {
+            if let Some(s) = presence
+                .subscriptions
+                .iter_mut()
+                .find(|s| s.matches(&request))
+            {
+                return s.on_notify(id, &request, &mut ctx);
+            }
+        }
+        if has_to_tag && request.method == Method::Subscribe {
+            if let Some(w) = presence.watchers.iter_mut().find(|w| w.matches(&request)) {
+                return w.on_subscribe(id, &request, &presence.status, &mut ctx);
+            }
+        }
+        if has_to_tag {
+            match usages
+                .calls
+                .iter_mut()
+                .find(|c| c.matches_in_dialog(&request))
+            {
                 Some(call) => call.on_in_dialog_request(id, from, request, &mut ctx),
                 None => incoming::respond(&mut ctx, id, &request, 481, None),
             }
             return;
         }
         match request.method {
-            dialtone_sip_message::Method::Invite => {
-                let handle = CallId(self.next_handle + 1);
-                self.next_handle += 1;
-                let (mut ctx, _, calls) = self.split(now);
-                if let Some(call) = Call::incoming(handle, id, from, request, &mut ctx) {
-                    calls.push(call);
+            Method::Invite => {
+                let replaces = match replaces::judge(&request, &usages.calls) {
+                    Some(replaces::Verdict::Refuse(status)) => {
+                        return incoming::respond(&mut ctx, id, &request, status, None)
+                    }
+                    Some(replaces::Verdict::Replace(old)) => Some(old),
+                    None => None,
+                };
+                let handle = CallId(self.allocate());
+                let (mut ctx, usages) = self.split(now);
+                if let Some(call) = Call::incoming(handle, id, from, request, replaces, &mut ctx) {
+                    usages.calls.push(call);
+                }
+            }
+            Method::Subscribe => {
+                let status = &usages.presence.status;
+                if let Some(w) = Watcher::subscribe(id, from, &request, status, &mut ctx) {
+                    usages.presence.watchers.push(w);
                 }
             }
             _ => incoming::out_of_dialog(&mut ctx, id, &request),
         }
     }
-}
-
-fn find(calls: &mut [Call], id: CallId) -> Result<&mut Call, UaError> {
-    calls
-        .iter_mut()
-        .find(|c| c.id() == id)
-        .ok_or(UaError::UnknownCall(id))
 }

@@ -1,7 +1,7 @@
 //! Registration client (RFC 3261 §10.2), with digest auth (§22), 423 handling (§10.2.8),
 //! failure back-off (RFC 5626 §4.5) and NAT Contact rewriting (RFC 3581).
 //!
-//! One [`Registration`] keeps one Contact bound to an address-of-record:
+//! One `Registration` keeps one Contact bound to an address-of-record:
 //!
 //! - REGISTER carries `Expires` (default 600 s); every REGISTER of a registration shares its
 //!   Call-ID and increments CSeq (§10.2.4). A configured outbound proxy becomes

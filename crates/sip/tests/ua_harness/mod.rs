@@ -434,3 +434,229 @@ pub fn request_text(text: &str) -> Request {
         Message::Response(_) => panic!("expected a request"),
     }
 }
+
+/// Alice (node `a` at `a_addr`) calls bob (node `b` at `b_addr`) offering `"v=0 alice"`; bob
+/// answers `"v=0 bob"`. Returns both call handles, established.
+pub fn establish(
+    net: &mut Net,
+    a: usize,
+    a_addr: &str,
+    b: usize,
+    b_addr: &str,
+) -> (CallId, CallId) {
+    let cfg = invite_config(a_addr, b_addr, Some("v=0 alice"));
+    let ac = net.cmd(a, |ua, now| ua.invite(now, cfg));
+    let bc = net.incoming_call(b).expect("bob sees the call");
+    net.cmd(b, |ua, now| ua.answer(now, bc, b"v=0 bob".to_vec()))
+        .expect("bob answers");
+    assert!(matches!(
+        net.ua(a).call_state(ac),
+        Some(CallState::Established { .. })
+    ));
+    assert!(matches!(
+        net.ua(b).call_state(bc),
+        Some(CallState::Established { .. })
+    ));
+    (ac, bc)
+}
+
+/// The events on `node` after the first `skip`.
+pub fn events_since(net: &Net, node: usize, skip: usize) -> Vec<UaEvent> {
+    net.events(node).into_iter().skip(skip).collect()
+}
+
+/// The SDP offers reported to `node` for `call`.
+pub fn remote_offers(net: &Net, node: usize, call: CallId) -> Vec<Vec<u8>> {
+    net.events(node)
+        .into_iter()
+        .filter_map(|e| match e {
+            UaEvent::RemoteOffer { id, sdp } if id == call => Some(sdp),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The remote SDPs (answers) reported to `node` for `call`.
+pub fn remote_sdps(net: &Net, node: usize, call: CallId) -> Vec<Vec<u8>> {
+    net.events(node)
+        .into_iter()
+        .filter_map(|e| match e {
+            UaEvent::RemoteSdp { id, sdp } if id == call => Some(sdp),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A request from a scripted peer at `peer` to the user agent at `ua`, in the dialog the peer
+/// opened with Call-ID `peer-call` and From tag `peertag` (`to_tag` empty: outside it).
+/// `headers` are extra lines (each ending in `\n`); the body comes with its Content-Type.
+pub fn peer_request(
+    peer: &str,
+    ua: &str,
+    method: &str,
+    seq: u32,
+    to_tag: &str,
+    headers: &str,
+    (content_type, body): (&str, &[u8]),
+) -> Request {
+    let tag = if to_tag.is_empty() {
+        String::new()
+    } else {
+        format!(";tag={to_tag}")
+    };
+    let ctype = if body.is_empty() {
+        String::new()
+    } else {
+        format!("Content-Type: {content_type}\n")
+    };
+    let mut r = request_text(&format!(
+        "{method} sip:alice@{ua} SIP/2.0
+Via: SIP/2.0/UDP {peer};branch=z9hG4bK{method}{seq}x{}
+Max-Forwards: 70
+From: <sip:peer@example.com>;tag=peertag
+To: <sip:alice@example.com>{tag}
+Call-ID: peer-call
+CSeq: {seq} {method}
+Contact: <sip:peer@{peer}>
+{headers}{ctype}Content-Length: 0
+
+",
+        body.len()
+    ));
+    r.body = body.to_vec();
+    r
+}
+
+/// A user agent at `ua_addr` in a call placed by a scripted peer at `peer_addr` that records
+/// everything it receives and answers nothing by itself.
+pub struct PeerCall {
+    pub net: Net,
+    pub ua: usize,
+    pub call: CallId,
+    pub log: std::rc::Rc<std::cell::RefCell<Vec<Message>>>,
+    /// The UA's tag (To tag of the peer's requests).
+    pub to_tag: String,
+    pub ua_addr: String,
+    pub peer_addr: String,
+}
+
+impl PeerCall {
+    /// The peer calls (INVITE with `invite_headers` and SDP `"v=0 peer"`), the UA answers
+    /// `"v=0 alice"`, the peer ACKs.
+    pub fn establish(ua_addr: &str, peer_addr: &str, invite_headers: &str) -> PeerCall {
+        let mut net = Net::new();
+        let ua = net.add_ua(ua_addr, 101);
+        let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        net.add_script(peer_addr, recorder(log.clone()));
+        let invite = peer_request(
+            peer_addr,
+            ua_addr,
+            "INVITE",
+            1,
+            "",
+            invite_headers,
+            ("application/sdp", b"v=0 peer"),
+        );
+        net.inject(peer_addr, ua_addr, Message::Request(invite));
+        let call = net.incoming_call(ua).expect("incoming call");
+        let mut pc = PeerCall {
+            net,
+            ua,
+            call,
+            log,
+            to_tag: String::new(),
+            ua_addr: ua_addr.to_owned(),
+            peer_addr: peer_addr.to_owned(),
+        };
+        pc.net
+            .cmd(ua, |ua, now| ua.answer(now, call, b"v=0 alice".to_vec()))
+            .expect("answer");
+        let ok = pc.last_response(&Method::Invite, 200).expect("200 sent");
+        pc.to_tag = ok.to().unwrap().tag().unwrap().to_owned();
+        pc.send("ACK", 1, "", "", b"");
+        assert!(matches!(
+            pc.net.ua(ua).call_state(call),
+            Some(CallState::Established { .. })
+        ));
+        pc
+    }
+
+    /// The peer sends a request in the dialog (before the answer: outside it).
+    pub fn send(&mut self, method: &str, seq: u32, headers: &str, ctype: &str, body: &[u8]) {
+        let r = peer_request(
+            &self.peer_addr,
+            &self.ua_addr,
+            method,
+            seq,
+            &self.to_tag,
+            headers,
+            (ctype, body),
+        );
+        let (peer, ua) = (self.peer_addr.clone(), self.ua_addr.clone());
+        self.net.inject(&peer, &ua, Message::Request(r));
+    }
+
+    /// Responses the peer received for `method`.
+    pub fn responses(&self, method: &Method) -> Vec<Response> {
+        self.log
+            .borrow()
+            .iter()
+            .filter_map(|m| m.as_response())
+            .filter(|r| r.cseq().is_ok_and(|c| &c.method == method))
+            .cloned()
+            .collect()
+    }
+
+    /// The last `status` response the peer received for `method`.
+    pub fn last_response(&self, method: &Method, status: u16) -> Option<Response> {
+        self.responses(method)
+            .into_iter()
+            .rev()
+            .find(|r| r.status == status)
+    }
+
+    /// Requests the peer received.
+    pub fn requests(&self, method: &Method) -> Vec<Request> {
+        self.log
+            .borrow()
+            .iter()
+            .filter_map(|m| m.as_request())
+            .filter(|r| &r.method == method)
+            .cloned()
+            .collect()
+    }
+
+    /// Requests the peer received for `method`, one per transaction (retransmissions, which
+    /// share the CSeq, left out).
+    pub fn transactions(&self, method: &Method) -> Vec<Request> {
+        let mut seen: Vec<Request> = Vec::new();
+        for r in self.requests(method) {
+            let seq = r.cseq().unwrap().seq;
+            if !seen.iter().any(|s| s.cseq().unwrap().seq == seq) {
+                seen.push(r);
+            }
+        }
+        seen
+    }
+
+    /// The peer answers `req` with `status` (adding `headers`, a body of `ctype`).
+    pub fn reply(
+        &mut self,
+        req: &Request,
+        status: u16,
+        headers: &[(&str, &str)],
+        ctype: &str,
+        body: &[u8],
+    ) {
+        let mut resp = reply(req, status, "peertag");
+        for (n, v) in headers {
+            resp.headers.push(n, *v);
+        }
+        if !body.is_empty() {
+            resp.headers.push("Content-Type", ctype);
+            resp.body = body.to_vec();
+        }
+        let (peer, ua) = (self.peer_addr.clone(), self.ua_addr.clone());
+        self.net.inject(&peer, &ua, Message::Response(resp));
+    }
+}
