@@ -304,13 +304,13 @@ fn message_between_users_is_forwarded_and_answered() {
     );
     let mark = net.log.len();
     net.send_text(node, &text);
-    // bob's UA does not implement MESSAGE: its answer (405) comes back through the relay.
+    // bob's UA takes the MESSAGE (RFC 3428): its 200 comes back through the relay.
     let at_bob = net.logged(mark, |w| w.to == net.peer(bob));
     assert!(at_bob
         .iter()
         .any(|w| w.request().is_some_and(|r| r.method == Method::Message)));
     let response = only_response(net.take_inbox(node));
-    assert_eq!(response.status, 405);
+    assert_eq!(response.status, 200);
     assert_eq!(response.vias().unwrap().len(), 1, "relay's Via removed");
 }
 
