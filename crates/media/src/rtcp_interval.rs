@@ -117,7 +117,7 @@ mod tests {
             lo = lo.min(t);
             hi = hi.max(t);
         }
-        assert!(lo >= 2.5 && lo < 2.6, "{lo}");
-        assert!(hi < 7.5 && hi > 7.4, "{hi}");
+        assert!((2.5..2.6).contains(&lo), "{lo}");
+        assert!((7.4..7.5).contains(&hi), "{hi}");
     }
 }

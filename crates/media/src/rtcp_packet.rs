@@ -29,9 +29,13 @@ impl NtpTime {
     pub fn middle_32(self) -> u32 {
         (self.0 >> 16) as u32
     }
+}
 
-    /// This time plus a duration.
-    pub fn add(self, d: std::time::Duration) -> NtpTime {
+impl std::ops::Add<std::time::Duration> for NtpTime {
+    type Output = NtpTime;
+
+    /// This time plus a duration (wrapping at the NTP era boundary).
+    fn add(self, d: std::time::Duration) -> NtpTime {
         let frac = ((u128::from(d.subsec_nanos()) << 32) / 1_000_000_000) as u64;
         NtpTime(self.0.wrapping_add(d.as_secs() << 32).wrapping_add(frac))
     }
@@ -374,7 +378,7 @@ fn write_blocks(blocks: &[ReportBlock], out: &mut Vec<u8>) {
 }
 
 fn pad_to_word(out: &mut Vec<u8>) {
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push(0);
     }
 }

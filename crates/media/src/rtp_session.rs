@@ -260,6 +260,9 @@ pub struct RtpSession {
     remote_sending: bool,
     received_since_report: bool,
     sent_since_report: bool,
+    /// We sent RTP in the interval before the last report (§6.4: SR if we sent since
+    /// the second previous report).
+    sent_in_previous_interval: bool,
     /// Our last sent RTP timestamp (with offset) and when.
     last_sent: Option<(u32, Instant)>,
     avg_rtcp_size: f64,
@@ -301,6 +304,7 @@ impl RtpSession {
             remote_sending: false,
             received_since_report: false,
             sent_since_report: false,
+            sent_in_previous_interval: false,
             last_sent: None,
             avg_rtcp_size: 100.0,
             next_rtcp: now,
@@ -562,7 +566,7 @@ impl RtpSession {
                     let ours = self
                         .reception
                         .as_ref()
-                        .map_or(true, |r| bye.sources.contains(&r.ssrc));
+                        .is_none_or(|r| bye.sources.contains(&r.ssrc));
                     if ours {
                         self.remote_sending = false;
                         self.outputs
@@ -709,7 +713,7 @@ impl RtpSession {
             }
         }
         self.received_since_report = false;
-        let report = if self.sent_since_report {
+        let report = if self.sent_since_report || self.sent_in_previous_interval {
             let rtp_timestamp = match self.last_sent {
                 Some((ts, at)) => {
                     let elapsed = now.saturating_duration_since(at).as_secs_f64();
@@ -731,6 +735,7 @@ impl RtpSession {
                 reports,
             })
         };
+        self.sent_in_previous_interval = self.sent_since_report;
         self.sent_since_report = false;
         vec![
             report,
@@ -761,9 +766,7 @@ impl RtpSession {
     }
 
     fn ntp_at(&self, now: Instant) -> NtpTime {
-        self.config
-            .ntp_origin
-            .add(now.saturating_duration_since(self.start))
+        self.config.ntp_origin + now.saturating_duration_since(self.start)
     }
 
     /// Arrival time in RTP timestamp units since the session started (A.8).
