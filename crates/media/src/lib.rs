@@ -3,6 +3,7 @@
 
 mod demux;
 mod error;
+mod jitter_buffer;
 mod random;
 mod reception;
 mod rtcp_interval;
@@ -12,6 +13,7 @@ mod rtp_session;
 
 pub use demux::{classify, PacketKind};
 pub use error::{CodecError, MediaError, PacketError};
+pub use jitter_buffer::{JitterBuffer, JitterBufferConfig, JitterStats, Playout};
 pub use random::{Random, Xorshift};
 pub use rtcp_interval::{deterministic_interval, randomized_interval, IntervalInputs};
 pub use rtcp_packet::{

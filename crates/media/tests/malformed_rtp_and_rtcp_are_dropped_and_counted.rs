@@ -101,7 +101,7 @@ fn random_and_mutated_datagrams_never_panic() {
                     let at = (rng.next_u64() as usize) % b.len();
                     b[at] ^= 1 << (rng.next_u64() % 8);
                 }
-                if rng.next_u64() % 4 == 0 {
+                if rng.next_u64().is_multiple_of(4) {
                     let cut = (rng.next_u64() as usize) % (b.len() + 1);
                     b.truncate(cut);
                 }
