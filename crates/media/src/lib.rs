@@ -1,20 +1,31 @@
 //! Sans-IO audio media for Dialtone (placeholder docs, completed below).
 #![deny(missing_docs)]
 
+mod codec;
 mod demux;
 mod error;
 mod jitter_buffer;
 mod random;
 mod reception;
+mod resampler;
 mod rtcp_interval;
 mod rtcp_packet;
 mod rtp_packet;
 mod rtp_session;
 
+#[cfg(feature = "speex")]
+pub use codec::Speex;
+#[cfg(feature = "g729")]
+pub use codec::G729;
+pub use codec::{
+    alaw_decode, alaw_encode, available_codecs, create_codec, ulaw_decode, ulaw_encode, AudioCodec,
+    FadeConcealer, Opus, OpusSettings, G711, G722,
+};
 pub use demux::{classify, PacketKind};
 pub use error::{CodecError, MediaError, PacketError};
 pub use jitter_buffer::{JitterBuffer, JitterBufferConfig, JitterStats, Playout};
 pub use random::{Random, Xorshift};
+pub use resampler::Resampler;
 pub use rtcp_interval::{deterministic_interval, randomized_interval, IntervalInputs};
 pub use rtcp_packet::{
     parse_compound, write_compound, Bye, NtpTime, ReceiverReport, ReportBlock, RtcpPacket,
