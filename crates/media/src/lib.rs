@@ -3,8 +3,10 @@
 
 mod codec;
 mod demux;
+mod dtmf;
 mod error;
 mod jitter_buffer;
+mod quality;
 mod random;
 mod reception;
 mod resampler;
@@ -22,8 +24,13 @@ pub use codec::{
     FadeConcealer, Opus, OpusSettings, G711, G722,
 };
 pub use demux::{classify, PacketKind};
+pub use dtmf::{
+    dtmf_char, dtmf_event_code, DtmfEvent, DtmfPacket, DtmfReceiver, DtmfSender,
+    TelephoneEventPayload,
+};
 pub use error::{CodecError, MediaError, PacketError};
 pub use jitter_buffer::{JitterBuffer, JitterBufferConfig, JitterStats, Playout};
+pub use quality::{codec_impairment, e_model, mos_from_r, CodecImpairment, Quality};
 pub use random::{Random, Xorshift};
 pub use resampler::Resampler;
 pub use rtcp_interval::{deterministic_interval, randomized_interval, IntervalInputs};
