@@ -280,9 +280,8 @@ impl DtmfReceiver {
             self.malformed += 1;
             return None;
         };
-        if dtmf_char(p.event).is_none() {
-            return None;
-        }
+        // Events other than keypad ones (RFC 4733 §3.2 lists only those) are ignored.
+        dtmf_char(p.event)?;
         let ts = packet.timestamp;
         if self.reported.contains(&ts) {
             return None; // A retransmitted end or a late copy of a reported event.
