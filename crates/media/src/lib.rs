@@ -1,11 +1,13 @@
 //! Sans-IO audio media for Dialtone (placeholder docs, completed below).
 #![deny(missing_docs)]
 
+mod call_audio;
 mod codec;
 mod demux;
 mod dtmf;
 mod error;
 mod jitter_buffer;
+mod media_stats;
 mod quality;
 mod random;
 mod reception;
@@ -15,6 +17,7 @@ mod rtcp_packet;
 mod rtp_packet;
 mod rtp_session;
 
+pub use call_audio::{CallAudio, CallAudioParams, CallEvent, CallOutput};
 #[cfg(feature = "speex")]
 pub use codec::Speex;
 #[cfg(feature = "g729")]
@@ -30,6 +33,7 @@ pub use dtmf::{
 };
 pub use error::{CodecError, MediaError, PacketError};
 pub use jitter_buffer::{JitterBuffer, JitterBufferConfig, JitterStats, Playout};
+pub use media_stats::MediaStats;
 pub use quality::{codec_impairment, e_model, mos_from_r, CodecImpairment, Quality};
 pub use random::{Random, Xorshift};
 pub use resampler::Resampler;
