@@ -106,7 +106,7 @@ impl CallPair {
                 if side.audio.poll_timeout().is_some_and(|t| t <= now) {
                     side.audio.handle_timeout(now);
                 }
-                if tick % 10 == 0 {
+                if tick.is_multiple_of(10) {
                     if let Some(f) = side.tone {
                         let pcm = sine(f, self.rate, 8000.0, side.mic_pos, chunk);
                         side.mic_pos += chunk;
