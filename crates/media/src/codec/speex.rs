@@ -1,0 +1,250 @@
+//! Speex narrowband (8 kHz) and wideband (16 kHz), RFC 5574, through `speex-sys` and its
+//! bundled libspeex: 20 ms frames (160/320 samples), quality 8 (15/23.8 kbit/s), the
+//! perceptual enhancer on; several frames per packet are decoded in turn. Loss is
+//! concealed by libspeex (decoding with no bits).
+
+use std::os::raw::{c_int, c_void};
+use std::ptr;
+
+use dialtone_sdp::CodecName;
+use speex_sys as sys;
+
+use super::AudioCodec;
+use crate::error::CodecError;
+
+/// The quality setting (0–10) we encode with.
+const QUALITY: c_int = 8;
+
+/// A Speex encoder/decoder pair.
+pub struct Speex {
+    wideband: bool,
+    frame: usize,
+    encoder: *mut c_void,
+    decoder: *mut c_void,
+    enc_bits: Box<sys::SpeexBits>,
+    dec_bits: Box<sys::SpeexBits>,
+    scratch: Vec<u8>,
+    pcm: Vec<i16>,
+}
+
+// SAFETY: the libspeex states and bit buffers are owned by this value alone and only
+// touched through `&mut self`; libspeex keeps no thread-local or global mutable state.
+unsafe impl Send for Speex {}
+
+impl std::fmt::Debug for Speex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Speex")
+            .field("wideband", &self.wideband)
+            .finish_non_exhaustive()
+    }
+}
+
+fn init_error(what: &str) -> CodecError {
+    CodecError::Library {
+        codec: "speex",
+        reason: format!("{what} failed"),
+    }
+}
+
+impl Speex {
+    /// Speex at 8 kHz (`speex/8000`).
+    pub fn narrowband() -> Result<Speex, CodecError> {
+        Speex::new(false)
+    }
+
+    /// Speex at 16 kHz (`speex/16000`).
+    pub fn wideband() -> Result<Speex, CodecError> {
+        Speex::new(true)
+    }
+
+    fn new(wideband: bool) -> Result<Speex, CodecError> {
+        let mode_id = if wideband {
+            sys::SPEEX_MODEID_WB
+        } else {
+            sys::SPEEX_MODEID_NB
+        };
+        // SAFETY: plain libspeex initialisation calls; every pointer returned is checked
+        // before use and released in Drop. The SpeexBits live in boxes, so their
+        // addresses stay fixed for libspeex.
+        unsafe {
+            let mode = sys::speex_lib_get_mode(mode_id);
+            if mode.is_null() {
+                return Err(init_error("speex_lib_get_mode"));
+            }
+            let encoder = sys::speex_encoder_init(mode);
+            if encoder.is_null() {
+                return Err(init_error("speex_encoder_init"));
+            }
+            let decoder = sys::speex_decoder_init(mode);
+            if decoder.is_null() {
+                sys::speex_encoder_destroy(encoder);
+                return Err(init_error("speex_decoder_init"));
+            }
+            let mut quality = QUALITY;
+            sys::speex_encoder_ctl(
+                encoder,
+                sys::SPEEX_SET_QUALITY,
+                ptr::addr_of_mut!(quality).cast(),
+            );
+            let mut enhance: c_int = 1;
+            sys::speex_decoder_ctl(
+                decoder,
+                sys::SPEEX_SET_ENH,
+                ptr::addr_of_mut!(enhance).cast(),
+            );
+            let mut frame: c_int = 0;
+            sys::speex_encoder_ctl(
+                encoder,
+                sys::SPEEX_GET_FRAME_SIZE,
+                ptr::addr_of_mut!(frame).cast(),
+            );
+            let mut enc_bits = Box::new(std::mem::zeroed::<sys::SpeexBits>());
+            let mut dec_bits = Box::new(std::mem::zeroed::<sys::SpeexBits>());
+            sys::speex_bits_init(&mut *enc_bits);
+            sys::speex_bits_init(&mut *dec_bits);
+            let frame = usize::try_from(frame).unwrap_or(0);
+            let expected = if wideband { 320 } else { 160 };
+            let speex = Speex {
+                wideband,
+                frame: expected,
+                encoder,
+                decoder,
+                enc_bits,
+                dec_bits,
+                scratch: vec![0; 1024],
+                pcm: vec![0; expected],
+            };
+            if frame != expected {
+                return Err(init_error("frame size query"));
+            }
+            Ok(speex)
+        }
+    }
+}
+
+impl Drop for Speex {
+    fn drop(&mut self) {
+        // SAFETY: the pointers came from the matching init calls in `new` and are freed
+        // exactly once, here.
+        unsafe {
+            sys::speex_bits_destroy(&mut *self.enc_bits);
+            sys::speex_bits_destroy(&mut *self.dec_bits);
+            sys::speex_encoder_destroy(self.encoder);
+            sys::speex_decoder_destroy(self.decoder);
+        }
+    }
+}
+
+impl AudioCodec for Speex {
+    fn name(&self) -> CodecName {
+        if self.wideband {
+            CodecName::Speex16
+        } else {
+            CodecName::Speex
+        }
+    }
+
+    fn clock_rate(&self) -> u32 {
+        self.sample_rate()
+    }
+
+    fn sample_rate(&self) -> u32 {
+        if self.wideband {
+            16_000
+        } else {
+            8_000
+        }
+    }
+
+    fn channels(&self) -> u8 {
+        1
+    }
+
+    fn encode(&mut self, pcm: &[i16], out: &mut Vec<u8>) -> Result<(), CodecError> {
+        if pcm.is_empty() || !pcm.len().is_multiple_of(self.frame) {
+            return Err(CodecError::FrameSize {
+                codec: "speex",
+                samples: pcm.len(),
+                multiple: self.frame,
+            });
+        }
+        // SAFETY: each chunk has exactly `frame` samples, as libspeex reads; speex_encode_int
+        // takes a mutable pointer but only reads the input (we pass a copy anyway). The
+        // output buffer's length bounds speex_bits_write.
+        unsafe {
+            sys::speex_bits_reset(&mut *self.enc_bits);
+            for chunk in pcm.chunks_exact(self.frame) {
+                self.pcm.copy_from_slice(chunk);
+                sys::speex_encode_int(self.encoder, self.pcm.as_mut_ptr(), &mut *self.enc_bits);
+            }
+            let n = sys::speex_bits_write(
+                &mut *self.enc_bits,
+                self.scratch.as_mut_ptr().cast(),
+                self.scratch.len() as c_int,
+            );
+            let n = usize::try_from(n).unwrap_or(0).min(self.scratch.len());
+            out.extend_from_slice(&self.scratch[..n]);
+        }
+        Ok(())
+    }
+
+    fn decode(&mut self, payload: &[u8], out: &mut Vec<i16>) -> Result<(), CodecError> {
+        if payload.is_empty() || payload.len() > 4096 {
+            return Err(CodecError::Library {
+                codec: "speex",
+                reason: format!("payload of {} bytes", payload.len()),
+            });
+        }
+        let start = out.len();
+        // SAFETY: libspeex copies the payload into its own bit buffer (bounded by the
+        // length we pass); each decode writes exactly `frame` samples into `self.pcm`.
+        unsafe {
+            sys::speex_bits_read_from(
+                &mut *self.dec_bits,
+                payload.as_ptr() as *const _ as *mut _,
+                payload.len() as c_int,
+            );
+            // At most one frame per 4 payload bytes (RFC 5574 frames are larger).
+            for _ in 0..payload.len() / 4 + 1 {
+                if sys::speex_bits_remaining(&mut *self.dec_bits) < 5 {
+                    break;
+                }
+                match sys::speex_decode_int(
+                    self.decoder,
+                    &mut *self.dec_bits,
+                    self.pcm.as_mut_ptr(),
+                ) {
+                    0 => out.extend_from_slice(&self.pcm),
+                    -1 => break, // End of stream / terminator.
+                    _ => {
+                        out.truncate(start);
+                        return Err(CodecError::Library {
+                            codec: "speex",
+                            reason: "corrupt stream".to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        if out.len() == start {
+            return Err(CodecError::Library {
+                codec: "speex",
+                reason: "no frame in payload".to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    fn conceal(&mut self, samples: usize, out: &mut Vec<i16>) {
+        let start = out.len();
+        for _ in 0..samples.div_ceil(self.frame) {
+            // SAFETY: a null bits pointer asks libspeex for packet-loss concealment of one
+            // frame, written into the `frame`-sample buffer.
+            unsafe {
+                sys::speex_decode_int(self.decoder, ptr::null_mut(), self.pcm.as_mut_ptr());
+            }
+            out.extend_from_slice(&self.pcm);
+        }
+        out.truncate(start + samples);
+    }
+}
