@@ -1,0 +1,38 @@
+//! Audio endpoints for Dialtone: microphones and speakers through cpal (PulseAudio's native
+//! protocol when a server runs, ALSA otherwise), switchable during a call, plus WAV files,
+//! tones and silence for the CLI, tests and calls without a microphone.
+//!
+//! Everything speaks mono `i16` PCM at a rate the consumer picks when opening:
+//!
+//! * [`AudioSource`] — [`read`](AudioSource::read) what is ready (devices: filled by the
+//!   audio callback through a lock-free `rtrb` ring; files and generators: made on demand).
+//! * [`AudioSink`] — [`write`](AudioSink::write) what to play (devices: queued in a ring the
+//!   audio callback drains; files: written at once).
+//! * [`enumerate`], [`find_device`], [`open_input`], [`open_output`] — devices by stable id
+//!   (`pulseaudio:mic_a`) or name (`Mic_A`).
+//!
+//! Audio callbacks never lock, allocate or log: they convert samples and move them through
+//! the rings, and report through atomics.
+
+#![deny(missing_docs)]
+
+mod catalog;
+mod device_sink;
+mod device_source;
+mod device_stream;
+mod error;
+pub mod resampler;
+mod sink;
+mod source;
+
+pub use catalog::{enumerate, find_device, DeviceInfo, DeviceKind};
+pub use device_sink::{open_output, DeviceSink};
+pub use device_source::{open_input, DeviceSource};
+pub(crate) use error::check_rate;
+pub use error::DeviceError;
+pub use sink::AudioSink;
+pub use source::AudioSource;
+#[cfg(feature = "test-server")]
+mod pulse_server;
+#[cfg(feature = "test-server")]
+pub use pulse_server::PulseServer;
