@@ -16,22 +16,33 @@
 
 #![deny(missing_docs)]
 
+pub mod analysis;
 mod catalog;
 mod device_sink;
 mod device_source;
 mod device_stream;
 mod error;
+mod null_sink;
 pub mod resampler;
+mod silence_source;
 mod sink;
 mod source;
+mod tone_source;
+mod wav_sink;
+mod wav_source;
 
 pub use catalog::{enumerate, find_device, DeviceInfo, DeviceKind};
 pub use device_sink::{open_output, DeviceSink};
 pub use device_source::{open_input, DeviceSource};
 pub(crate) use error::check_rate;
 pub use error::DeviceError;
+pub use null_sink::NullSink;
+pub use silence_source::SilenceSource;
 pub use sink::AudioSink;
 pub use source::AudioSource;
+pub use tone_source::ToneSource;
+pub use wav_sink::WavSink;
+pub use wav_source::WavSource;
 #[cfg(feature = "test-server")]
 mod pulse_server;
 #[cfg(feature = "test-server")]
