@@ -172,6 +172,10 @@ impl AudioSink for DeviceSink {
         self.state.failure()
     }
 
+    fn device_id(&self) -> Option<String> {
+        Some(self.id.clone())
+    }
+
     fn label(&self) -> String {
         self.id.clone()
     }

@@ -180,6 +180,10 @@ impl AudioSource for DeviceSource {
         self.state.failure()
     }
 
+    fn device_id(&self) -> Option<String> {
+        Some(self.id.clone())
+    }
+
     fn label(&self) -> String {
         self.id.clone()
     }

@@ -32,6 +32,12 @@ pub trait AudioSink: Send {
         None
     }
 
+    /// The device id (`pulseaudio:spk_a`) if this sink is a sound device; the switchable
+    /// wrapper watches such devices and falls back to the default when they vanish.
+    fn device_id(&self) -> Option<String> {
+        None
+    }
+
     /// A short label for events and logs: the device id, a file path, `null`.
     fn label(&self) -> String;
 
@@ -56,6 +62,9 @@ impl<S: AudioSink + ?Sized> AudioSink for Box<S> {
     }
     fn failure(&self) -> Option<String> {
         (**self).failure()
+    }
+    fn device_id(&self) -> Option<String> {
+        (**self).device_id()
     }
     fn label(&self) -> String {
         (**self).label()

@@ -26,6 +26,12 @@ pub trait AudioSource: Send {
         None
     }
 
+    /// The device id (`pulseaudio:mic_a`) if this source is a sound device; the switchable
+    /// wrapper watches such devices and falls back to the default when they vanish.
+    fn device_id(&self) -> Option<String> {
+        None
+    }
+
     /// A short label for events and logs: the device id, `tone:700Hz`, a file path.
     fn label(&self) -> String;
 
@@ -50,6 +56,9 @@ impl<S: AudioSource + ?Sized> AudioSource for Box<S> {
     }
     fn failure(&self) -> Option<String> {
         (**self).failure()
+    }
+    fn device_id(&self) -> Option<String> {
+        (**self).device_id()
     }
     fn label(&self) -> String {
         (**self).label()

@@ -129,6 +129,7 @@ impl Recording {
 
 /// Pulls 20 ms frames from a source every 20 ms on its own thread, like the RTP side.
 pub struct Recorder {
+    started: Instant,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<Recording>>,
 }
@@ -137,8 +138,9 @@ impl Recorder {
     pub fn start(mut source: Box<dyn AudioSource>) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = Arc::clone(&stop);
+        let started = Instant::now();
         let thread = std::thread::spawn(move || {
-            let start = Instant::now();
+            let start = started;
             let mut recording = Recording {
                 samples: Vec::new(),
                 pulls: Vec::new(),
@@ -157,9 +159,15 @@ impl Recorder {
             recording
         });
         Recorder {
+            started,
             stop,
             thread: Some(thread),
         }
+    }
+
+    /// Seconds of stream recorded so far (the recording's own time base).
+    pub fn now(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
     }
 
     pub fn finish(mut self) -> Recording {
