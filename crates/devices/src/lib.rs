@@ -10,6 +10,15 @@
 //!   audio callback drains; files: written at once).
 //! * [`enumerate`], [`find_device`], [`open_input`], [`open_output`] — devices by stable id
 //!   (`pulseaudio:mic_a`) or name (`Mic_A`).
+//! * [`SwitchableSource`] / [`SwitchableSink`] with their [`SourceSwitch`] / [`SinkSwitch`]
+//!   handles — change the mic or speaker during a call while the RTP side keeps its pace;
+//!   lost devices fall back to the default with a [`DeviceEvent`].
+//! * [`WavSource`] (`--play`, looped), [`WavSink`] (`--record`), [`ToneSource`],
+//!   [`SilenceSource`] (no microphone), [`NullSink`] — pull-based, no sound server needed.
+//! * [`analysis`] — dominant frequency (Goertzel) and RMS, to check audio as audio in tests.
+//! * `PulseServer` (feature `test-server`) — a private PulseAudio with virtual devices.
+//!
+//! See `docs/devices.md` for threads, rates, start-up latencies and the tests.
 //!
 //! Audio callbacks never lock, allocate or log: they convert samples and move them through
 //! the rings, and report through atomics.

@@ -41,6 +41,10 @@ impl PulseServer {
     /// and waits until `pactl` can talk to it. Fails (never skips) with an install hint when
     /// `pulseaudio` or `pactl` is missing.
     pub fn start() -> Result<Self, DeviceError> {
+        Self::start_program("pulseaudio")
+    }
+
+    fn start_program(program: &str) -> Result<Self, DeviceError> {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
             "dialtone-pulse-{}-{}",
@@ -65,7 +69,7 @@ impl PulseServer {
             .try_clone()
             .map_err(|e| server_error(format!("log handle: {e}"), false))?;
 
-        let mut command = Command::new("pulseaudio");
+        let mut command = Command::new(program);
         command
             .args([
                 "-n",
@@ -95,9 +99,13 @@ impl PulseServer {
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err);
-        let child = command
-            .spawn()
-            .map_err(|e| server_error(format!("cannot run `pulseaudio`: {e}"), true))?;
+        let child = match command.spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(server_error(format!("cannot run `{program}`: {e}"), true));
+            }
+        };
         let mut server = PulseServer {
             child,
             dir,
@@ -247,5 +255,42 @@ impl Drop for PulseServer {
         }
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_server_binary_is_an_error_with_an_install_hint() {
+        let err = PulseServer::start_program("dialtone-no-such-pulseaudio").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("cannot run `dialtone-no-such-pulseaudio`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("apt-get install pulseaudio pulseaudio-utils"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_server_runs_as_our_child_and_stops_by_pid() {
+        let server = PulseServer::start().unwrap();
+        let pid = server.pid();
+        let dir = server.dir().to_owned();
+        assert!(server
+            .pactl(&["info"])
+            .unwrap()
+            .contains("Default Sink: spk_a"));
+        assert!(server.unload_device("no_such_device").is_err());
+        drop(server);
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "pid {pid} still alive"
+        );
+        assert!(!dir.exists());
     }
 }

@@ -1,6 +1,8 @@
 //! A microphone that can be changed during a call (the original SDK's `switchMic`).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crate::switcher::{self, Command, ConsumerLink, OfferReason};
@@ -24,6 +26,7 @@ pub struct SwitchableSource {
     pending: Option<Pending>,
     link: ConsumerLink<Box<dyn AudioSource>>,
     rate: u32,
+    muted: Arc<AtomicBool>,
     failure_reported: bool,
     _thread: JoinHandle<()>,
 }
@@ -41,6 +44,7 @@ struct Pending {
 pub struct SourceSwitch {
     control: Sender<Command<Box<dyn AudioSource>>>,
     rate: u32,
+    muted: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for SourceSwitch {
@@ -70,16 +74,22 @@ impl SwitchableSource {
     ) -> (Self, SourceSwitch) {
         let rate = initial.sample_rate();
         let (link, control, thread) = switcher::spawn(rate, initial.device_id(), events);
+        let muted = Arc::new(AtomicBool::new(false));
         (
             SwitchableSource {
                 current: initial,
                 pending: None,
                 link,
                 rate,
+                muted: Arc::clone(&muted),
                 failure_reported: false,
                 _thread: thread,
             },
-            SourceSwitch { control, rate },
+            SourceSwitch {
+                control,
+                rate,
+                muted,
+            },
         )
     }
 
@@ -155,7 +165,11 @@ impl AudioSource for SwitchableSource {
                 });
             }
         }
-        self.current.read(out)
+        let got = self.current.read(out);
+        if self.muted.load(Ordering::Relaxed) {
+            out[..got].fill(0);
+        }
+        got
     }
 
     fn available(&self) -> usize {
@@ -211,5 +225,16 @@ impl SourceSwitch {
     /// The wrapper's sample rate.
     pub fn sample_rate(&self) -> u32 {
         self.rate
+    }
+
+    /// Mutes or unmutes: while muted the consumer reads silence at the same pace and the
+    /// device keeps running (unmuting is instant).
+    pub fn set_muted(&self, muted: bool) {
+        self.muted.store(muted, Ordering::Relaxed);
+    }
+
+    /// Whether the source is muted.
+    pub fn is_muted(&self) -> bool {
+        self.muted.load(Ordering::Relaxed)
     }
 }

@@ -70,6 +70,19 @@ fn source_switch_changes_what_the_consumer_reads_and_reports_it() {
 }
 
 #[test]
+fn mute_gives_silence_at_the_same_pace_and_unmute_is_instant() {
+    let (mut source, switch) = SwitchableSource::new(tone(700.0), None);
+    let mut frame = [0i16; 160];
+    switch.set_muted(true);
+    assert!(switch.is_muted());
+    assert_eq!(source.read_frame(&mut frame), 160);
+    assert!(frame.iter().all(|&s| s == 0));
+    switch.set_muted(false);
+    assert_eq!(source.read_frame(&mut frame), 160);
+    assert!(frame.iter().any(|&s| s != 0));
+}
+
+#[test]
 fn switching_to_another_rate_is_refused() {
     let (_source, switch) = SwitchableSource::new(tone(700.0), None);
     let other = Box::new(ToneSource::new(700.0, 16000).unwrap());
