@@ -101,18 +101,64 @@ impl Recording {
     /// Longest wall-clock time between two pulls that got samples, counted from the first
     /// pull that got any.
     pub fn longest_gap(&self) -> Duration {
+        self.longest_gap_at().1
+    }
+
+    /// The longest stretch of audio the source failed to deliver, counted from the first
+    /// pull that got anything: consecutive short pulls add up what they lacked. Unlike
+    /// [`longest_gap`](Self::longest_gap) this does not count the recorder thread's own
+    /// scheduling delays (on a busy machine), only audio missing from the stream. Returns
+    /// where the stretch ends and how long it is.
+    pub fn longest_dropout(&self) -> (Duration, Duration) {
+        let mut started = false;
+        let mut run = 0usize;
+        let mut longest = (Duration::ZERO, 0usize);
+        for &(at, got) in &self.pulls {
+            if got > 0 {
+                started = true;
+            }
+            if !started {
+                continue;
+            }
+            if got < FRAME {
+                run += FRAME - got;
+                if run > longest.1 {
+                    longest = (at, run);
+                }
+            } else {
+                run = 0;
+            }
+        }
+        let secs = longest.1 as f64 / f64::from(RATE);
+        (longest.0, Duration::from_secs_f64(secs))
+    }
+
+    /// Where the longest gap ends (time since start) and how long it is.
+    pub fn longest_gap_at(&self) -> (Duration, Duration) {
         let mut last: Option<Duration> = None;
-        let mut longest = Duration::ZERO;
+        let mut longest = (Duration::ZERO, Duration::ZERO);
         for &(at, got) in &self.pulls {
             if got == 0 {
                 continue;
             }
             if let Some(prev) = last {
-                longest = longest.max(at - prev);
+                if at - prev > longest.1 {
+                    longest = (at, at - prev);
+                }
             }
             last = Some(at);
         }
         longest
+    }
+
+    /// The pulls within `window` of `at`, as `time:got` text (for failure messages).
+    pub fn pulls_near(&self, at: Duration, window: Duration) -> String {
+        self.pulls
+            .iter()
+            .filter(|(t, _)| t.abs_diff(at) <= window)
+            .map(|(t, got)| format!("{:.3}:{got}", t.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// The recorded samples between `from` and `to` seconds of the stream.
