@@ -102,7 +102,7 @@ impl SwitchableSink {
                 let _ = self.link.control.send(Command::Retired {
                     old: older.sink,
                     new_label: offer.endpoint.label(),
-                    reason: OfferReason::Fallback, // superseded before use: no event
+                    reason: OfferReason::Superseded,
                 });
             }
             self.pending = Some(Pending {

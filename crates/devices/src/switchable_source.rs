@@ -113,7 +113,7 @@ impl SwitchableSource {
                 let _ = self.link.control.send(Command::Retired {
                     old: older.source,
                     new_label: offer.endpoint.label(),
-                    reason: OfferReason::Fallback, // superseded before use: no event
+                    reason: OfferReason::Superseded,
                 });
             }
             self.pending = Some(Pending {

@@ -61,6 +61,8 @@ pub(crate) enum OfferReason {
     Switch,
     /// It replaces a lost device.
     Fallback,
+    /// It was replaced by a newer offer before the consumer used it.
+    Superseded,
 }
 
 /// An endpoint handed to the consumer, to be swapped in when ready.
