@@ -1,0 +1,182 @@
+//! A speaker: a lock-free ring buffer drained by a cpal output stream.
+
+use std::sync::Arc;
+
+use cpal::traits::{DeviceTrait, StreamTrait};
+use cpal::SampleFormat;
+
+use crate::device_stream::{choose, Choice, StreamState};
+use crate::resampler::{LinearResampler, PcmSample};
+use crate::{catalog, check_rate, AudioSink, DeviceError, DeviceKind};
+
+/// Capacity of the playback ring (the most a writer can queue): half a second.
+const RING_MS: u32 = 500;
+/// Data callbacks after which playback counts as started: PulseAudio asks for a first
+/// buffer at once and then, on a fresh stream, nothing for up to a second or two.
+const STARTED_AFTER_CALLBACKS: u64 = 4;
+
+/// A playback device as an [`AudioSink`]. [`write`](AudioSink::write) queues samples in an
+/// `rtrb` ring; the cpal data callback converts them to the device's rate and layout (mono
+/// copied to every channel) and plays silence when the ring runs dry. The callback never
+/// locks, allocates or logs.
+pub struct DeviceSink {
+    stream: cpal::Stream,
+    ring: rtrb::Producer<i16>,
+    state: Arc<StreamState>,
+    id: String,
+    rate: u32,
+}
+
+impl std::fmt::Debug for DeviceSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceSink")
+            .field("id", &self.id)
+            .field("rate", &self.rate)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens a speaker and starts its stream (playing silence until samples are written). `id`
+/// is a device id or name; `None` opens the system default. [`write`](AudioSink::write)
+/// takes mono samples at `sample_rate`.
+pub fn open_output(id: Option<&str>, sample_rate: u32) -> Result<DeviceSink, DeviceError> {
+    let rate = check_rate(sample_rate)?;
+    let (device, resolved) = catalog::resolve(DeviceKind::Output, id)?;
+    let choice = choose(&device, DeviceKind::Output, &resolved, rate)?;
+    let capacity = (rate * RING_MS / 1000).max(1024) as usize;
+    let state = StreamState::new();
+    let (stream, ring) = match build(&device, choice, rate, capacity, &state) {
+        Ok(built) => built,
+        Err(_) => build(
+            &device,
+            choice.with_default_buffer(),
+            rate,
+            capacity,
+            &state,
+        )?,
+    };
+    stream.play().map_err(DeviceError::backend)?;
+    Ok(DeviceSink {
+        stream,
+        ring,
+        state,
+        id: resolved,
+        rate,
+    })
+}
+
+fn build(
+    device: &cpal::Device,
+    choice: Choice,
+    rate: u32,
+    capacity: usize,
+    state: &Arc<StreamState>,
+) -> Result<(cpal::Stream, rtrb::Producer<i16>), DeviceError> {
+    let (producer, consumer) = rtrb::RingBuffer::new(capacity);
+    let stream = match choice.format {
+        SampleFormat::I16 => build_typed::<i16>(device, choice, rate, consumer, state),
+        SampleFormat::F32 => build_typed::<f32>(device, choice, rate, consumer, state),
+        _ => build_typed::<i32>(device, choice, rate, consumer, state),
+    }?;
+    Ok((stream, producer))
+}
+
+fn build_typed<T: PcmSample + cpal::SizedSample>(
+    device: &cpal::Device,
+    choice: Choice,
+    rate: u32,
+    mut consumer: rtrb::Consumer<i16>,
+    state: &Arc<StreamState>,
+) -> Result<cpal::Stream, DeviceError> {
+    let channels = choice.channels();
+    let mut resampler = LinearResampler::new(rate, choice.device_rate());
+    let data_state = Arc::clone(state);
+    let error_state = Arc::clone(state);
+    // The data callback: only arithmetic, the ring and atomics.
+    let on_data = move |data: &mut [T], _: &cpal::OutputCallbackInfo| {
+        let mut missing = 0u64;
+        for frame in data.chunks_exact_mut(channels) {
+            let value = resampler.pull(|| match consumer.pop() {
+                Ok(sample) => Some(sample.to_unit()),
+                Err(_) => {
+                    missing += 1;
+                    None
+                }
+            });
+            frame.fill(T::from_unit(value));
+        }
+        data_state.note_lost(missing);
+        data_state.note_callback();
+    };
+    device
+        .build_output_stream(
+            choice.config,
+            on_data,
+            move |err| error_state.on_error(err),
+            None,
+        )
+        .map_err(DeviceError::backend)
+}
+
+impl DeviceSink {
+    /// The resolved device id (`pulseaudio:spk_a`), also for a default device.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Samples the device had to play as silence because nothing was queued.
+    pub fn underruns(&self) -> u64 {
+        self.state.lost()
+    }
+
+    /// Glitches (xruns) the backend reported.
+    pub fn xruns(&self) -> u64 {
+        self.state.xruns()
+    }
+
+    /// Pauses playback without closing the device.
+    pub fn pause(&self) -> Result<(), DeviceError> {
+        self.stream.pause().map_err(DeviceError::backend)
+    }
+}
+
+impl AudioSink for DeviceSink {
+    fn sample_rate(&self) -> u32 {
+        self.rate
+    }
+
+    fn write(&mut self, samples: &[i16]) -> usize {
+        let n = samples.len().min(self.ring.slots());
+        match self.ring.write_chunk(n) {
+            Ok(mut chunk) => {
+                let (first, second) = chunk.as_mut_slices();
+                let split = first.len();
+                first.copy_from_slice(&samples[..split]);
+                second.copy_from_slice(&samples[split..n]);
+                chunk.commit_all();
+                n
+            }
+            Err(_) => 0,
+        }
+    }
+
+    fn buffered(&self) -> usize {
+        self.ring.buffer().capacity() - self.ring.slots()
+    }
+
+    fn started(&self) -> bool {
+        self.state.callbacks() >= STARTED_AFTER_CALLBACKS
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.state.failure()
+    }
+
+    fn device_id(&self) -> Option<String> {
+        Some(self.id.clone())
+    }
+
+    fn label(&self) -> String {
+        self.id.clone()
+    }
+}

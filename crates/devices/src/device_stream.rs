@@ -1,0 +1,191 @@
+//! What device sources and sinks share: picking a stream configuration, the state the
+//! audio callbacks publish through atomics, and the error callback.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use cpal::traits::DeviceTrait;
+use cpal::{BufferSize, SampleFormat, StreamConfig, SupportedBufferSize};
+
+use crate::{DeviceError, DeviceKind};
+
+/// Callback period asked of the device (PulseAudio otherwise delivers capture in
+/// two-second lumps).
+pub(crate) const PERIOD_MS: u32 = 20;
+
+/// Sample formats the callbacks convert; devices offer at least one of them in practice
+/// (PulseAudio all three, ALSA `plug` devices convert to any).
+const FORMATS: [SampleFormat; 3] = [SampleFormat::I16, SampleFormat::F32, SampleFormat::I32];
+
+/// State shared between a device stream's callbacks and its owner. Callbacks only touch
+/// atomics (and, once, the `OnceLock` with the first fatal error's text).
+#[derive(Debug, Default)]
+pub(crate) struct StreamState {
+    failed: AtomicBool,
+    reason: OnceLock<String>,
+    /// Data callbacks run so far.
+    callbacks: AtomicU64,
+    /// Samples lost: capture ring full (sources) or played as silence on underrun (sinks).
+    lost: AtomicU64,
+    /// Non-fatal glitches the backend reported (xruns).
+    xruns: AtomicU64,
+}
+
+impl StreamState {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(StreamState::default())
+    }
+
+    #[inline]
+    pub(crate) fn note_callback(&self) {
+        self.callbacks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn note_lost(&self, samples: u64) {
+        if samples > 0 {
+            self.lost.fetch_add(samples, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn callbacks(&self) -> u64 {
+        self.callbacks.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn lost(&self) -> u64 {
+        self.lost.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn xruns(&self) -> u64 {
+        self.xruns.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn failure(&self) -> Option<String> {
+        if !self.failed.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(
+            self.reason
+                .get()
+                .cloned()
+                .unwrap_or_else(|| "stream error".to_owned()),
+        )
+    }
+
+    /// The cpal error callback. Glitches are counted; anything else marks the stream dead.
+    /// (This runs on a backend thread, not the data callback; the one allocation for the
+    /// error text happens at most once.)
+    pub(crate) fn on_error(&self, err: cpal::Error) {
+        match err.kind() {
+            cpal::ErrorKind::Xrun
+            | cpal::ErrorKind::RealtimeDenied
+            | cpal::ErrorKind::DeviceChanged => {
+                self.xruns.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {
+                let _ = self.reason.set(err.to_string());
+                self.failed.store(true, Ordering::Release);
+            }
+        }
+    }
+}
+
+/// A configuration chosen for a device: what to ask cpal for and how to convert.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Choice {
+    pub(crate) config: StreamConfig,
+    pub(crate) format: SampleFormat,
+}
+
+impl Choice {
+    pub(crate) fn channels(&self) -> usize {
+        usize::from(self.config.channels.max(1))
+    }
+
+    pub(crate) fn device_rate(&self) -> u32 {
+        self.config.sample_rate
+    }
+
+    /// The same choice with the backend's default buffer size (for devices that refuse a
+    /// fixed one).
+    pub(crate) fn with_default_buffer(mut self) -> Self {
+        self.config.buffer_size = BufferSize::Default;
+        self
+    }
+}
+
+/// Picks the configuration for `device`: the consumer's `rate` in mono if the device can
+/// (no conversion at all), else the fewest channels at that rate, else the device's default
+/// configuration (and the callbacks resample). Formats: i16, then f32, then i32.
+pub(crate) fn choose(
+    device: &cpal::Device,
+    kind: DeviceKind,
+    id: &str,
+    rate: u32,
+) -> Result<Choice, DeviceError> {
+    let ranges: Vec<cpal::SupportedStreamConfigRange> = match kind {
+        DeviceKind::Input => device.supported_input_configs().map(|r| r.collect()),
+        DeviceKind::Output => device.supported_output_configs().map(|r| r.collect()),
+    }
+    .map_err(DeviceError::backend)?;
+
+    let at_rate = ranges
+        .iter()
+        .filter(|r| FORMATS.contains(&r.sample_format()))
+        .filter(|r| r.min_sample_rate() <= rate && rate <= r.max_sample_rate())
+        .min_by_key(|r| {
+            let format_rank = FORMATS.iter().position(|f| *f == r.sample_format());
+            (r.channels(), format_rank)
+        });
+    let (channels, format, device_rate, buffers) = match at_rate {
+        Some(r) => (r.channels(), r.sample_format(), rate, *r.buffer_size()),
+        None => {
+            let default = match kind {
+                DeviceKind::Input => device.default_input_config(),
+                DeviceKind::Output => device.default_output_config(),
+            }
+            .map_err(DeviceError::backend)?;
+            let format = if FORMATS.contains(&default.sample_format()) {
+                default.sample_format()
+            } else {
+                // Some other format by default: look for one of ours at the default rate.
+                ranges
+                    .iter()
+                    .find(|r| {
+                        FORMATS.contains(&r.sample_format())
+                            && r.min_sample_rate() <= default.sample_rate()
+                            && default.sample_rate() <= r.max_sample_rate()
+                    })
+                    .map(|r| r.sample_format())
+                    .ok_or_else(|| DeviceError::Unsupported {
+                        id: id.to_owned(),
+                        reason: format!(
+                            "no i16/f32/i32 stream (default format {})",
+                            default.sample_format()
+                        ),
+                    })?
+            };
+            (
+                default.channels(),
+                format,
+                default.sample_rate(),
+                *default.buffer_size(),
+            )
+        }
+    };
+    let period = (device_rate * PERIOD_MS / 1000).max(1);
+    let buffer_size = match buffers {
+        SupportedBufferSize::Range { min, max } if min <= max => {
+            BufferSize::Fixed(period.clamp(min, max))
+        }
+        _ => BufferSize::Default,
+    };
+    Ok(Choice {
+        config: StreamConfig {
+            channels,
+            sample_rate: device_rate,
+            buffer_size,
+        },
+        format,
+    })
+}
