@@ -20,6 +20,7 @@ pub mod event;
 pub mod keyring;
 mod media;
 mod phone;
+pub mod profile;
 pub mod secret;
 pub mod tls;
 pub mod transport;
