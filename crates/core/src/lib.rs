@@ -17,6 +17,7 @@ pub mod account;
 mod driver;
 pub mod error;
 pub mod event;
+pub mod history;
 pub mod keyring;
 mod media;
 mod phone;
