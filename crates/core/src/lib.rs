@@ -17,9 +17,15 @@ pub mod account;
 mod driver;
 pub mod error;
 pub mod event;
+pub mod history;
+pub mod keyring;
 mod media;
 mod phone;
+<<<<<<< HEAD
 pub mod relay;
+=======
+pub mod profile;
+>>>>>>> profiles
 pub mod secret;
 pub mod tls;
 pub mod transport;
