@@ -21,11 +21,8 @@ pub mod history;
 pub mod keyring;
 mod media;
 mod phone;
-<<<<<<< HEAD
 pub mod relay;
-=======
 pub mod profile;
->>>>>>> profiles
 pub mod secret;
 pub mod tls;
 pub mod transport;
