@@ -12,6 +12,12 @@ PKGS=(
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   # window tests: headless X, the WebKit WebDriver, screenshots, a session bus
   xvfb webkit2gtk-driver imagemagick dbus dbus-x11 xauth
+  # codecs built from source by crates: libopus (cmake), Speex bindings (bindgen needs libclang)
+  cmake clang libclang-dev
+  # audio: a real PulseAudio server with virtual devices for the device tests; ALSA headers for cpal
+  pulseaudio pulseaudio-utils libasound2-plugins libasound2-dev
+  # passwords: a real Secret Service (gnome-keyring) on a private session bus
+  dbus-daemon gnome-keyring libsecret-tools
   # SIP interop peers
   kamailio kamailio-websocket-modules kamailio-tls-modules sip-tester
   # tools used by the test scripts
