@@ -56,8 +56,10 @@ async fn silence_from_the_far_end_is_reported_once_after_the_timeout() {
     let (silent_for, seen) = wait_for(&mut a.events, Duration::from_secs(4), inactive).await;
     let after = stopped.elapsed();
     let silent_for = silent_for.unwrap_or_else(|| panic!("no Inactive event: {seen:?}"));
+    // B's last packet left up to a frame before `update` returned.
     assert!(
-        (TIMEOUT..TIMEOUT + Duration::from_millis(700)).contains(&after),
+        (TIMEOUT - Duration::from_millis(60)..TIMEOUT + Duration::from_millis(700))
+            .contains(&after),
         "reported {after:?} after B stopped"
     );
     assert!((1000..1700).contains(&silent_for), "{silent_for} ms");

@@ -227,3 +227,102 @@ async fn a_reinvite_changes_codec_and_direction_on_the_same_rtp_session() {
         700.0,
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mute_and_switching_to_a_tone_and_a_file_mid_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rec_b, rec_a1, rec_a2) = (
+        dir.path().join("b.wav"),
+        dir.path().join("a1.wav"),
+        dir.path().join("a2.wav"),
+    );
+    let codecs = "g722, telephone-event";
+    let (a, b) = call(
+        codecs,
+        codecs,
+        true,
+        tone_to_wav(700.0, &rec_a1),
+        tone_to_wav(900.0, &rec_b),
+    )
+    .await;
+    let start = std::time::Instant::now();
+    let at = |s: f64| start + Duration::from_secs_f64(s);
+    tokio::time::sleep_until(at(1.0).into()).await;
+    a.audio.mute(true).unwrap();
+    tokio::time::sleep_until(at(2.0).into()).await;
+    a.audio.mute(false).unwrap();
+    let label = a
+        .audio
+        .switch_mic(SourceChoice::Tone(1100.0))
+        .await
+        .unwrap();
+    assert_eq!(label, "tone:1100Hz");
+    let label = a
+        .audio
+        .switch_speaker(SinkChoice::Wav(rec_a2.clone()))
+        .await
+        .unwrap();
+    assert_eq!(label, rec_a2.display().to_string());
+    tokio::time::sleep_until(at(3.5).into()).await;
+    let a_stats = a.audio.close().await.unwrap().unwrap();
+    b.audio.close().await.unwrap();
+
+    let (heard, rate) = read_wav_mono(&rec_b).unwrap();
+    let window = |from: f64, to: f64| {
+        let n = |s: f64| ((s * f64::from(rate)) as usize).min(heard.len());
+        dialtone_devices::analysis::analyze(&heard[n(from)..n(to)], rate, Duration::ZERO)
+    };
+    assert_tone("B before the mute", &window(0.3, 0.9), 700.0);
+    let muted = window(1.2, 1.9);
+    assert!(
+        muted.rms < 0.01,
+        "B hears nothing while A is muted: {muted:?}"
+    );
+    assert_tone("B after switching A to a tone", &window(2.3, 3.4), 1100.0);
+    // RTP ran on through the mute (silence frames) and the switch.
+    assert!(a_stats.packets_sent >= 165, "{a_stats:?}");
+    // What A received went to the first file, then to the second.
+    assert_tone(
+        "A's first file",
+        &analyze(&rec_a1, Duration::from_millis(300)),
+        900.0,
+    );
+    let (second, _) = read_wav_mono(&rec_a2).unwrap();
+    let seconds = second.len() as f64 / f64::from(rate);
+    assert!(
+        (1.0..=1.8).contains(&seconds),
+        "second file holds {seconds:.2} s"
+    );
+    assert_tone(
+        "A's second file",
+        &analyze(&rec_a2, Duration::from_millis(200)),
+        900.0,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_sends_rtcp_bye_and_releases_the_ports() {
+    let quiet = || AudioConfig {
+        source: SourceChoice::Silence,
+        sink: SinkChoice::Null,
+        ..AudioConfig::default()
+    };
+    let codecs = "ulaw";
+    let (mut a, b) = call(codecs, codecs, false, quiet(), quiet()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let b_rtp = b.audio.local_addr();
+    let stats = b.audio.close().await.unwrap().unwrap();
+    assert!(stats.packets_sent > 0, "{stats:?}");
+    let (bye, seen) = wait_for(&mut a.events, Duration::from_secs(2), |e| match e {
+        AudioEvent::RemoteBye { .. } => Some(()),
+        _ => None,
+    })
+    .await;
+    assert!(bye.is_some(), "no RTCP BYE reached A: {seen:?}");
+    // Both ports are free again.
+    for port in [b_rtp.port(), b_rtp.port() + 1] {
+        std::net::UdpSocket::bind((b_rtp.ip(), port))
+            .unwrap_or_else(|e| panic!("port {port} still bound after close: {e}"));
+    }
+    a.audio.close().await.unwrap();
+}
