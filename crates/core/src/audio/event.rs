@@ -166,3 +166,46 @@ impl From<DeviceEvent> for AudioEvent {
 fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dialtone_media::DtmfEvent;
+    use std::time::Duration;
+
+    #[test]
+    fn events_serialize_as_tagged_json_lines() {
+        let dtmf = AudioEvent::from_call(CallEvent::Dtmf(DtmfEvent {
+            digit: '#',
+            duration: Duration::from_millis(160),
+            volume: 10,
+        }))
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&dtmf).unwrap(),
+            r##"{"event":"dtmf","digit":"#","duration_ms":160}"##
+        );
+        let fallback: AudioEvent = DeviceEvent::Fallback {
+            kind: DeviceKind::Input,
+            lost: "pulseaudio:mic_a".into(),
+            to: "pulseaudio:mic_b".into(),
+            reason: "gone".into(),
+        }
+        .into();
+        let json = serde_json::to_value(&fallback).unwrap();
+        assert_eq!(json["event"], "device_fallback");
+        assert_eq!(json["role"], "microphone");
+        assert_eq!(json["to"], "pulseaudio:mic_b");
+    }
+
+    #[test]
+    fn reception_reports_are_not_events() {
+        let report = CallEvent::RemoteReport(dialtone_media::RemoteReport {
+            fraction_lost: 0.0,
+            cumulative_lost: 0,
+            jitter: Duration::ZERO,
+            rtt: None,
+        });
+        assert_eq!(AudioEvent::from_call(report), None);
+    }
+}

@@ -370,7 +370,7 @@ fn ntp_now() -> NtpTime {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     NtpTime((NTP_UNIX_OFFSET + since_unix.as_secs()) << 32)
-        + since_unix.saturating_sub(std::time::Duration::from_secs(since_unix.as_secs()))
+        + std::time::Duration::new(0, since_unix.subsec_nanos())
 }
 
 /// A seed for SSRCs, sequence numbers and the CNAME from OS entropy (RFC 3550 §8 wants
@@ -383,5 +383,25 @@ fn random_seed() -> u64 {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ntp_time_counts_from_1900() {
+        let unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let seconds = ntp_now().0 >> 32;
+        assert!((unix + NTP_UNIX_OFFSET).abs_diff(seconds) <= 1, "{seconds}");
+    }
+
+    #[test]
+    fn seeds_differ() {
+        assert_ne!(random_seed(), random_seed());
     }
 }
