@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod account;
+pub mod audio;
 mod driver;
 pub mod error;
 pub mod event;
