@@ -26,11 +26,16 @@
 //! # Ok(()) }
 //! ```
 
+mod b2bua;
+mod bridge_call;
+mod bridge_setup;
 pub mod certificate;
 pub mod cli;
 mod listen;
 mod media_sockets;
+mod page;
 mod report;
+mod selector;
 mod server;
 
 use std::path::PathBuf;
@@ -39,6 +44,7 @@ pub use certificate::RelayCertificate;
 pub use cli::RelayArgs;
 pub use listen::{ListenSpec, MediaPorts, SpecError};
 pub use report::{LegReport, ListenerReport, RelayReport};
+pub use selector::{is_webrtc_binding, WebRtcBridgeSelector};
 pub use server::{RelayOptions, RelayServer};
 
 /// Why the relay could not start.
@@ -66,6 +72,14 @@ pub enum RelayError {
     /// A listener could not be bound.
     #[error("{0}")]
     Transport(#[from] crate::transport::TransportError),
+    /// The browser phone page's HTTP(S) listener could not be bound.
+    #[error("cannot serve the browser phone page on {addr}: {source}")]
+    Page {
+        /// The requested address.
+        addr: std::net::SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
     /// The state directory could not be written.
     #[error("state directory {}: {source}", path.display())]
     StateDir {
