@@ -38,6 +38,8 @@ use super::WebRtcError;
 pub const OPUS_PAYLOAD_TYPE: u8 = 111;
 /// Opus parameters we ask for (RFC 7587 §6.1): 10 ms minimum packets, in-band FEC.
 pub const OPUS_FMTP: &str = "minptime=10;useinbandfec=1";
+/// ICE connectivity-check pacing (Ta).
+const CHECK_INTERVAL: Duration = Duration::from_millis(50);
 /// How long gathering host candidates may take before a description is handed over anyway.
 const GATHER_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -137,6 +139,10 @@ impl WebRtcPeer {
         let settings = SettingEngineBuilder::new()
             .with_include_loopback_candidate(ip.is_loopback())
             .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+            // Ta = 50 ms (RFC 8445 §14.2) instead of webrtc-rs's 200 ms tick: the first check
+            // goes out at once, which takes ~150 ms off every call setup. 28 attempts keep the
+            // default ~1.4 s per candidate pair.
+            .with_ice_connection_attempts(Some(CHECK_INTERVAL), Some(28))
             .build();
         let config = RTCConfigurationBuilder::new()
             .with_bundle_policy(RTCBundlePolicy::MaxBundle)
