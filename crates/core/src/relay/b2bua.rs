@@ -79,6 +79,9 @@ pub(crate) struct B2bua {
     calls: HashMap<u64, BridgeCall>,
     call_ids: HashMap<String, u64>,
     clients: HashMap<TransactionId, (u64, ClientKind)>,
+    /// INVITEs of ended calls still waiting for their final response (a 2xx racing our CANCEL
+    /// is ACKed and hung up, RFC 3261 §15).
+    orphans: HashMap<TransactionId, (Request, Peer)>,
     tx: mpsc::UnboundedSender<(u64, B2buaInput)>,
     reports: Vec<RelayReport>,
 }
@@ -113,6 +116,7 @@ impl B2bua {
                 calls: HashMap::new(),
                 call_ids: HashMap::new(),
                 clients: HashMap::new(),
+                orphans: HashMap::new(),
                 tx,
                 reports: Vec::new(),
             },
@@ -207,9 +211,13 @@ impl B2bua {
                 }
             }
             B2buaEvent::Response { client, response } => {
-                if let Some((key, ClientKind::Invite(branch))) = self.clients.get(&client).copied()
+                if self.orphans.contains_key(&client) {
+                    self.on_orphan_response(relay, now, client, &response);
+                } else if let Some((key, ClientKind::Invite(branch))) =
+                    self.clients.get(&client).copied()
                 {
-                    if response.status >= 200 {
+                    // A 2xx keeps the entry: its retransmissions are ACKed again (§13.2.2.4).
+                    if response.status >= 300 {
                         self.clients.remove(&client);
                     }
                     self.on_branch_response(relay, now, key, branch, response);
@@ -218,6 +226,7 @@ impl B2bua {
                 }
             }
             B2buaEvent::Failed { client, reason } => {
+                self.orphans.remove(&client);
                 if let Some((key, ClientKind::Invite(branch))) = self.clients.remove(&client) {
                     let status = match reason {
                         B2buaFailure::Timeout => 408,
@@ -227,6 +236,34 @@ impl B2bua {
                 }
             }
         }
+    }
+
+    /// A response to the INVITE of a call that has ended: a 2xx is ACKed and hung up at once.
+    fn on_orphan_response(
+        &mut self,
+        relay: &mut SipRelay,
+        now: Instant,
+        client: TransactionId,
+        response: &Response,
+    ) {
+        if response.status < 200 {
+            return;
+        }
+        let Some((invite, flow)) = self.orphans.remove(&client) else {
+            return;
+        };
+        if response.status >= 300 {
+            return;
+        }
+        let Ok(mut dialog) = Dialog::from_uac(&invite, response) else {
+            return;
+        };
+        if let Some(via) = relay.new_via(flow.transport) {
+            let mut ack = dialog.make_ack(1);
+            prepend_via(&mut ack, via);
+            relay.send_stateless(flow, Message::Request(ack));
+        }
+        send_bye(relay, now, &mut dialog, flow, &mut self.clients, 0);
     }
 
     fn key_of(&self, request: &Request) -> Option<u64> {
@@ -830,6 +867,9 @@ impl B2bua {
                 }
             } else if let (Some(client), None) = (branch.client, branch.status) {
                 let _ = relay.cancel(now, client);
+                if let Some(invite) = branch.invite.take() {
+                    self.orphans.insert(client, (invite, branch.target.flow));
+                }
             }
             if let Some((peer, _)) = branch.peer.take() {
                 tokio::spawn(async move { peer.close().await });
