@@ -259,4 +259,43 @@ mod tests {
         let post = get(server.addr, "POST / HTTP/1.1\r\n\r\n").await;
         assert!(post.starts_with("HTTP/1.1 405") && post.contains("Allow: GET, HEAD"));
     }
+
+    #[tokio::test]
+    async fn the_https_page_uses_the_relay_certificate_and_points_at_wss() {
+        let dir = tempfile::tempdir().unwrap();
+        let ip = "127.0.0.1".parse().unwrap();
+        let cert = crate::relay::certificate::load_or_create(dir.path(), &[ip]).unwrap();
+        let config = PageConfig {
+            ws_url: Some("ws://127.0.0.1:8080".into()),
+            wss_url: Some("wss://127.0.0.1:8443".into()),
+            domain: "127.0.0.1".into(),
+        };
+        let server = PageServer::bind(
+            "127.0.0.1:0".parse().unwrap(),
+            Some(cert.server_config.clone()),
+            config,
+        )
+        .await
+        .unwrap();
+        assert!(server.url().starts_with("https://127.0.0.1:"));
+        let trust = crate::tls::TlsTrust::PinnedSha256(cert.fingerprint.to_string());
+        let client = crate::tls::client_config(&trust).unwrap();
+        let tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        let mut tls = tokio_rustls::TlsConnector::from(client)
+            .connect(name, tcp)
+            .await
+            .expect("TLS with the pinned relay certificate");
+        tls.write_all(b"GET /config.js HTTP/1.1\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        let _ = tls.read_to_end(&mut out).await;
+        let out = String::from_utf8_lossy(&out);
+        assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
+        assert!(
+            out.contains(r#""wsUrl":"wss://127.0.0.1:8443""#),
+            "mixed content is blocked: {out}"
+        );
+    }
 }
