@@ -23,7 +23,7 @@ pub struct RelayArgs {
     /// 127.0.0.1:5060.
     #[arg(long = "listen", value_name = "KIND:IP:PORT")]
     pub listen: Vec<ListenSpec>,
-    /// Accounts file (users.toml: [[user]] name = "...", password = "..." or ha1 = "...").
+    /// Accounts file (users.toml: `[[user]]` name = "...", password = "..." or ha1 = "...").
     #[arg(long, value_name = "FILE")]
     pub users: PathBuf,
     /// SIP domain of the accounts (sip:USER@DOMAIN). Default: the first listener's IP address.
