@@ -22,6 +22,8 @@ PKGS=(
   kamailio kamailio-websocket-modules kamailio-tls-modules sip-tester
   # tools used by the test scripts
   iproute2 procps python3 openssl
+  # browser tests: headless Chromium driven by playwright-core (node), RTP counters in a test netns
+  chromium nodejs npm nftables
 )
 
 missing=()
@@ -48,5 +50,12 @@ rustup component add clippy rustfmt >/dev/null 2>&1 || true
 if ! command -v tauri-driver >/dev/null 2>&1; then
   echo "setup: installing tauri-driver"
   cargo install tauri-driver --version '^2' --locked
+fi
+# Browser tests: playwright-core (drives /usr/bin/chromium, never downloads a browser), JsSIP and
+# esbuild (the page's committed JsSIP bundle is rebuilt with `npm run bundle`), pinned by the lock file.
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ ! -d "$here/tests/browser/node_modules/playwright-core" ]; then
+  echo "setup: installing the browser test packages (tests/browser)"
+  (cd "$here/tests/browser" && npm ci --no-audit --no-fund)
 fi
 echo "setup: done"

@@ -27,6 +27,7 @@ pub mod relay;
 pub mod secret;
 pub mod tls;
 pub mod transport;
+pub mod webrtc;
 
 pub use account::{AccountForm, FieldError, Transport};
 pub use driver::DriverOptions;

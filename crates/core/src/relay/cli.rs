@@ -3,9 +3,11 @@
 //! SIGINT or SIGTERM.
 //!
 //! ```text
-//! dialtone relay --listen udp:127.0.0.1:5060 --listen ws:127.0.0.1:8080 --users users.toml
+//! dialtone relay --listen udp:127.0.0.1:5060 --listen ws:127.0.0.1:8080 --users users.toml \
+//!     --http 127.0.0.1:8088        # the browser phone page: open http://127.0.0.1:8088/
 //! ```
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -21,7 +23,7 @@ pub struct RelayArgs {
     /// 127.0.0.1:5060.
     #[arg(long = "listen", value_name = "KIND:IP:PORT")]
     pub listen: Vec<ListenSpec>,
-    /// Accounts file (users.toml: [[user]] name = "...", password = "..." or ha1 = "...").
+    /// Accounts file (users.toml: `[[user]]` name = "...", password = "..." or ha1 = "...").
     #[arg(long, value_name = "FILE")]
     pub users: PathBuf,
     /// SIP domain of the accounts (sip:USER@DOMAIN). Default: the first listener's IP address.
@@ -39,6 +41,15 @@ pub struct RelayArgs {
     /// Where the TLS/WSS certificate is kept. Default: the user's data directory (dialtone/relay).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Serve the browser phone page (JsSIP over the ws listener) over HTTP on IP:PORT.
+    #[arg(long, value_name = "IP:PORT")]
+    pub http: Option<SocketAddr>,
+    /// Serve the browser phone page over HTTPS (the relay's certificate; use with a wss listener).
+    #[arg(long, value_name = "IP:PORT")]
+    pub https: Option<SocketAddr>,
+    /// Do not bridge WebRTC browsers and plain-RTP phones (such calls are then proxied as they are).
+    #[arg(long)]
+    pub no_webrtc_bridge: bool,
 }
 
 impl RelayArgs {
@@ -57,6 +68,9 @@ impl RelayArgs {
         options.media_ports = (!self.no_media).then_some(self.media_ports);
         options.expose = self.expose;
         options.state_dir = self.state_dir.clone();
+        options.http = self.http;
+        options.https = self.https;
+        options.webrtc_bridge = !self.no_webrtc_bridge;
         Ok(options)
     }
 }

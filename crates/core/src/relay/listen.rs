@@ -148,7 +148,7 @@ mod tests {
     fn listen_specs_parse() {
         let spec: ListenSpec = "udp:127.0.0.1:5060".parse().unwrap();
         assert_eq!(spec.kind, TransportKind::Udp);
-        assert_eq!(spec.addr, "127.0.0.1:5060".parse().unwrap());
+        assert_eq!(spec.addr, "127.0.0.1:5060".parse::<SocketAddr>().unwrap());
         let spec: ListenSpec = "WSS:[::1]:8443".parse().unwrap();
         assert_eq!(spec.kind, TransportKind::Wss);
         assert_eq!(spec.to_string(), "wss:[::1]:8443");

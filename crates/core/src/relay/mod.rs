@@ -11,6 +11,16 @@
 //!   input (the shape of the phone's driver), and hands a [`RelayReport`] per relay event to
 //!   the caller until the shutdown future completes.
 //! * [`cli`]: the `dialtone relay` command, printing the reports as JSON lines.
+//! * The WebRTC bridge (issue #6): [`WebRtcBridgeSelector`] hands calls where a browser
+//!   (`UDP/TLS/RTP/SAVPF` offer, or a `+sip.ice` binding, RFC 5768) meets a plain-RTP phone to
+//!   the runtime's B2BUA (`b2bua.rs`, on `dialtone-relay`'s B2BUA seam), which answers one leg,
+//!   calls the other and joins the media with [`crate::webrtc::MediaBridge`]. Reports:
+//!   `bridge_call`, `bridge_established` (with `setup_ms`: INVITE to ICE/DTLS connected and the
+//!   caller's 200), `bridge_failed`, `bridge_ended` (packet counters). `--no-webrtc-bridge` turns it off.
+//! * The browser phone page (`page.rs`, `ui/phone-page/`): JsSIP registering over the WS listener,
+//!   served with `--http IP:PORT` (or `--https`, with the relay's certificate, for a `wss` listener).
+//!   Challenges sent over WebSocket flows carry only MD5 (browser SIP stacks do only MD5, and
+//!   JsSIP keeps the last challenge header).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), dialtone_core::relay::RelayError> {
@@ -26,11 +36,16 @@
 //! # Ok(()) }
 //! ```
 
+mod b2bua;
+mod bridge_call;
+mod bridge_setup;
 pub mod certificate;
 pub mod cli;
 mod listen;
 mod media_sockets;
+mod page;
 mod report;
+mod selector;
 mod server;
 
 use std::path::PathBuf;
@@ -39,6 +54,7 @@ pub use certificate::RelayCertificate;
 pub use cli::RelayArgs;
 pub use listen::{ListenSpec, MediaPorts, SpecError};
 pub use report::{LegReport, ListenerReport, RelayReport};
+pub use selector::{is_webrtc_binding, WebRtcBridgeSelector};
 pub use server::{RelayOptions, RelayServer};
 
 /// Why the relay could not start.
@@ -66,6 +82,14 @@ pub enum RelayError {
     /// A listener could not be bound.
     #[error("{0}")]
     Transport(#[from] crate::transport::TransportError),
+    /// The browser phone page's HTTP(S) listener could not be bound.
+    #[error("cannot serve the browser phone page on {addr}: {source}")]
+    Page {
+        /// The requested address.
+        addr: std::net::SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
     /// The state directory could not be written.
     #[error("state directory {}: {source}", path.display())]
     StateDir {

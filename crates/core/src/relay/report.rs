@@ -11,6 +11,7 @@ use dialtone_sip::transport::Peer;
 use serde::Serialize;
 
 use super::listen::transport_name;
+use crate::webrtc::BridgeStats;
 
 /// One bound SIP listener, as reported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -147,6 +148,61 @@ pub enum RelayReport {
         caller: LegReport,
         /// What the callee sent.
         callee: LegReport,
+    },
+    /// The browser phone page is served here.
+    Page {
+        /// Its URL.
+        url: String,
+    },
+    /// A call was handed to the WebRTC bridge (a browser and a plain-RTP phone).
+    BridgeCall {
+        /// The caller's Call-ID.
+        call_id: String,
+        /// The authenticated caller.
+        caller: String,
+        /// The callee.
+        callee: String,
+        /// `browser_to_phone` or `phone_to_browser`.
+        direction: &'static str,
+        /// Bindings of the callee that are called through the bridge.
+        targets: usize,
+    },
+    /// A bridged call is up: the caller has its 200 and ICE/DTLS are connected.
+    BridgeEstablished {
+        /// The caller's Call-ID.
+        call_id: String,
+        /// From the caller's INVITE to established, milliseconds.
+        setup_ms: u64,
+        /// From the callee's answer to ICE/DTLS connected, milliseconds.
+        answer_to_media_ms: u64,
+        /// The codec on the WebRTC leg (`opus`).
+        webrtc_codec: String,
+        /// The codec on the plain leg (`opus`, `ulaw`, `alaw`).
+        plain_codec: String,
+        /// Whether the bridge transcodes (the legs share no codec).
+        transcoding: bool,
+        /// Where the plain leg's RTP goes (the phone's SDP address).
+        plain_remote: Option<SocketAddr>,
+    },
+    /// A bridged call could not be set up; the caller got `status`.
+    BridgeFailed {
+        /// The caller's Call-ID.
+        call_id: String,
+        /// The final status sent to the caller.
+        status: u16,
+        /// Why, in words.
+        reason: String,
+    },
+    /// A bridged call ended; the bridge's counters.
+    BridgeEnded {
+        /// The caller's Call-ID.
+        call_id: String,
+        /// Why it ended.
+        reason: String,
+        /// Whether ICE/DTLS ever connected.
+        connected: bool,
+        /// Packets and bytes each way.
+        stats: BridgeStats,
     },
     /// A message was dropped.
     Dropped {

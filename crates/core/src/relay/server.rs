@@ -11,15 +11,20 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use dialtone_relay::media::MediaConfig;
-use dialtone_relay::{Listener, MemoryLocationStore, Relay, RelayConfig, RelayOutput, Users};
+use dialtone_relay::{
+    Listener, MemoryLocationStore, Relay, RelayConfig, RelayEvent, RelayOutput, Users,
+};
 use dialtone_sip::random::Xorshift;
 use dialtone_sip::transport::TransportKind;
 use tokio::sync::mpsc;
 
+use super::b2bua::{B2bua, B2buaInput};
 use super::certificate::{self, RelayCertificate};
 use super::listen::{check_bind, transport_name, ListenSpec, MediaPorts};
 use super::media_sockets::{MediaPacket, MediaSockets};
+use super::page::{PageConfig, PageServer};
 use super::report::{flow_name, ListenerReport, RelayReport};
+use super::selector::WebRtcBridgeSelector;
 use super::RelayError;
 use crate::transport::{TransportConfig, TransportEvent, Transports};
 
@@ -43,6 +48,12 @@ pub struct RelayOptions {
     pub expose: bool,
     /// Where the TLS/WSS certificate is kept; default [`certificate::default_state_dir`].
     pub state_dir: Option<PathBuf>,
+    /// Serve the browser phone page over HTTP on this address.
+    pub http: Option<SocketAddr>,
+    /// Serve the browser phone page over HTTPS (the relay's certificate) on this address.
+    pub https: Option<SocketAddr>,
+    /// Bridge calls between WebRTC browsers and plain-RTP phones (B2BUA); on by default.
+    pub webrtc_bridge: bool,
 }
 
 impl RelayOptions {
@@ -59,6 +70,9 @@ impl RelayOptions {
             }),
             expose: false,
             state_dir: None,
+            http: None,
+            https: None,
+            webrtc_bridge: true,
         }
     }
 }
@@ -72,6 +86,9 @@ pub struct RelayServer {
     media_packets: mpsc::Receiver<MediaPacket>,
     certificate: Option<RelayCertificate>,
     media_ip: IpAddr,
+    b2bua: B2bua,
+    b2bua_inputs: mpsc::UnboundedReceiver<(u64, B2buaInput)>,
+    pages: Vec<PageServer>,
 }
 
 impl std::fmt::Debug for RelayServer {
@@ -121,6 +138,14 @@ impl RelayServer {
         for spec in &options.listen {
             check_bind(spec, options.expose)?;
         }
+        for (kind, addr) in [
+            (TransportKind::Tcp, options.http),
+            (TransportKind::Tls, options.https),
+        ] {
+            if let Some(addr) = addr {
+                check_bind(&ListenSpec { kind, addr }, options.expose)?;
+            }
+        }
         let media_ip = first.addr.ip();
         let mut config = TransportConfig {
             udp: Vec::new(),
@@ -139,20 +164,21 @@ impl RelayServer {
             };
             list.push(spec.addr);
         }
-        let certificate = if config.tls.is_empty() && config.wss.is_empty() {
-            None
-        } else {
-            let dir = match &options.state_dir {
-                Some(dir) => dir.clone(),
-                None => certificate::default_state_dir().ok_or(RelayError::NoStateDir)?,
+        let certificate =
+            if config.tls.is_empty() && config.wss.is_empty() && options.https.is_none() {
+                None
+            } else {
+                let dir = match &options.state_dir {
+                    Some(dir) => dir.clone(),
+                    None => certificate::default_state_dir().ok_or(RelayError::NoStateDir)?,
+                };
+                let mut ips: Vec<IpAddr> = options.listen.iter().map(|s| s.addr.ip()).collect();
+                ips.sort();
+                ips.dedup();
+                let cert = certificate::load_or_create(&dir, &ips)?;
+                config.server_tls = Some(cert.server_config.clone());
+                Some(cert)
             };
-            let mut ips: Vec<IpAddr> = options.listen.iter().map(|s| s.addr.ip()).collect();
-            ips.sort();
-            ips.dedup();
-            let cert = certificate::load_or_create(&dir, &ips)?;
-            config.server_tls = Some(cert.server_config.clone());
-            Some(cert)
-        };
         let (media, media_packets) = MediaSockets::bind(media_ip, options.media_ports).await;
         if let Some(range) = options.media_ports {
             if media.pairs().is_empty() {
@@ -178,13 +204,44 @@ impl RelayServer {
             relay_config.aliases.push("localhost".into());
         }
         relay_config.media = MediaConfig::new(media_ip, media.pairs().to_vec());
-        let relay = Relay::new(
+        let mut relay = Relay::new(
             relay_config,
             options.users,
             MemoryLocationStore::new(),
             Xorshift::new(seed()),
             now(),
         );
+        if options.webrtc_bridge {
+            relay.set_mode_selector(WebRtcBridgeSelector);
+        }
+        let (b2bua, b2bua_inputs) = B2bua::new(media_ip, seed());
+        let url_of = |kind: TransportKind, scheme: &str| {
+            transports
+                .listeners()
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, addr)| format!("{scheme}://{addr}"))
+        };
+        let page_config = PageConfig {
+            ws_url: url_of(TransportKind::Ws, "ws"),
+            wss_url: url_of(TransportKind::Wss, "wss"),
+            domain: domain.clone(),
+        };
+        let mut pages = Vec::new();
+        let page_failed =
+            |addr: SocketAddr, source: std::io::Error| RelayError::Page { addr, source };
+        if let Some(addr) = options.http {
+            let page = PageServer::bind(addr, None, page_config.clone())
+                .await
+                .map_err(|e| page_failed(addr, e))?;
+            pages.push(page);
+        }
+        if let (Some(addr), Some(cert)) = (options.https, certificate.as_ref()) {
+            let page = PageServer::bind(addr, Some(cert.server_config.clone()), page_config)
+                .await
+                .map_err(|e| page_failed(addr, e))?;
+            pages.push(page);
+        }
         Ok(RelayServer {
             relay,
             transports,
@@ -193,6 +250,9 @@ impl RelayServer {
             media_packets,
             certificate,
             media_ip,
+            b2bua,
+            b2bua_inputs,
+            pages,
         })
     }
 
@@ -223,6 +283,9 @@ impl RelayServer {
             media_pairs_skipped: self.media.skipped(),
             users: self.relay.users().len(),
         }];
+        for page in &self.pages {
+            reports.push(RelayReport::Page { url: page.url() });
+        }
         if let Some(cert) = &self.certificate {
             reports.push(RelayReport::Certificate {
                 path: cert.path.display().to_string(),
@@ -245,20 +308,28 @@ impl RelayServer {
         }
         tokio::pin!(shutdown);
         let reason = loop {
-            let wake = self
-                .relay
-                .poll_timeout()
+            let wake = [self.relay.poll_timeout(), self.b2bua.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min()
                 .map(tokio::time::Instant::from_std);
             tokio::select! {
                 reason = &mut shutdown => break reason,
                 Some(event) = self.transport_events.recv() => self.handle_transport_event(event),
                 Some(packet) = self.media_packets.recv() => self.handle_media(packet),
+                Some((key, input)) = self.b2bua_inputs.recv() => {
+                    self.b2bua.on_input(&mut self.relay, now(), key, input);
+                }
                 _ = async {
                     match wake {
                         Some(at) => tokio::time::sleep_until(at).await,
                         None => std::future::pending().await,
                     }
-                } => self.relay.handle_timeout(now()),
+                } => {
+                    let now = now();
+                    self.relay.handle_timeout(now);
+                    self.b2bua.handle_timeout(&mut self.relay, now);
+                }
             }
             self.drain(&mut report).await;
         };
@@ -301,7 +372,8 @@ impl RelayServer {
     async fn drain(&mut self, report: &mut impl FnMut(RelayReport)) {
         while let Some(output) = self.relay.poll_output() {
             match output {
-                RelayOutput::Transmit { dest, message } => {
+                RelayOutput::Transmit { dest, mut message } => {
+                    md5_challenges_for_browsers(dest, &mut message);
                     if let Err(e) = self.transports.send(dest, &message).await {
                         tracing::debug!("send to {}: {e}", flow_name(dest));
                         report(RelayReport::Error {
@@ -310,14 +382,121 @@ impl RelayServer {
                         self.relay.handle_transport_error(now(), dest);
                     }
                 }
+                RelayOutput::Event(RelayEvent::B2bua(event)) => {
+                    self.b2bua.on_event(&mut self.relay, now(), event);
+                }
                 RelayOutput::Event(event) => {
                     if let Some(r) = RelayReport::from_event(event, now()) {
                         report(r);
-                    } else {
-                        tracing::debug!("B2BUA traffic without a B2BUA; ignored");
                     }
                 }
             }
         }
+        for r in self.b2bua.take_reports() {
+            report(r);
+        }
+    }
+}
+
+/// Whether a challenge header value names MD5 (or no algorithm, which means MD5; RFC 7616 §3.3).
+fn is_md5_challenge(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    match lower.find("algorithm=") {
+        None => true,
+        Some(at) => lower[at + "algorithm=".len()..]
+            .split(',')
+            .next()
+            .map(|a| a.trim().trim_matches('"').eq_ignore_ascii_case("md5"))
+            .unwrap_or(false),
+    }
+}
+
+/// 401/407 challenges sent over WebSocket flows keep only their MD5 entries. Browser SIP stacks
+/// do only MD5, and JsSIP 3.x keeps the *last* WWW-/Proxy-Authenticate header it parses (its
+/// parser replaces earlier ones), so a challenge listing MD5 then SHA-256 (RFC 8760 §2.4 order,
+/// which SIPp and other UDP clients need MD5-first for) makes it give up. The same rewrite
+/// applies to every WebSocket client alike (unknown users and wrong passwords still get the same
+/// answer).
+fn md5_challenges_for_browsers(
+    dest: dialtone_sip::transport::Peer,
+    message: &mut dialtone_sip_message::Message,
+) {
+    use dialtone_sip_message::{same_name, Headers, Message};
+    if !matches!(dest.transport, TransportKind::Ws | TransportKind::Wss) {
+        return;
+    }
+    let Message::Response(response) = message else {
+        return;
+    };
+    if response.status != 401 && response.status != 407 {
+        return;
+    }
+    let is_challenge =
+        |name: &str| same_name(name, "WWW-Authenticate") || same_name(name, "Proxy-Authenticate");
+    let has_md5 = response
+        .headers
+        .iter()
+        .any(|(n, v)| is_challenge(n) && is_md5_challenge(v));
+    if !has_md5 {
+        return;
+    }
+    let mut headers = Headers::new();
+    for (name, value) in response.headers.iter() {
+        if !is_challenge(name) || is_md5_challenge(value) {
+            headers.push(name, value);
+        }
+    }
+    response.headers = headers;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dialtone_sip::transport::Peer;
+    use dialtone_sip_message::{Message, Response};
+
+    fn challenge() -> Message {
+        let mut r = Response::new(407, "Proxy Authentication Required");
+        r.headers
+            .push("Via", "SIP/2.0/WS x.invalid;branch=z9hG4bK1");
+        r.headers.push(
+            "Proxy-Authenticate",
+            "Digest realm=\"d\", nonce=\"n\", algorithm=MD5, qop=\"auth\"",
+        );
+        r.headers.push(
+            "Proxy-Authenticate",
+            "Digest realm=\"d\", nonce=\"n\", algorithm=SHA-256, qop=\"auth\"",
+        );
+        r.headers.push("Content-Length", "0");
+        Message::Response(r)
+    }
+
+    #[test]
+    fn websocket_clients_get_md5_challenges_only() {
+        let mut ws = challenge();
+        md5_challenges_for_browsers(
+            Peer::new(TransportKind::Ws, "127.0.0.1:1".parse().unwrap()),
+            &mut ws,
+        );
+        let ws = ws.as_response().unwrap();
+        let values: Vec<&str> = ws.headers.get_all("Proxy-Authenticate").collect();
+        assert_eq!(values.len(), 1);
+        assert!(values[0].contains("algorithm=MD5"));
+        assert_eq!(ws.headers.iter().next().map(|(n, _)| n), Some("Via"));
+        let mut udp = challenge();
+        md5_challenges_for_browsers(
+            Peer::new(TransportKind::Udp, "127.0.0.1:1".parse().unwrap()),
+            &mut udp,
+        );
+        assert_eq!(
+            udp.as_response()
+                .unwrap()
+                .headers
+                .get_all("Proxy-Authenticate")
+                .count(),
+            2
+        );
+        assert!(is_md5_challenge("Digest realm=\"x\", nonce=\"y\""));
+        assert!(!is_md5_challenge("Digest algorithm=\"SHA-256\""));
     }
 }
