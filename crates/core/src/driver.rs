@@ -176,6 +176,8 @@ struct CallInfo {
     replaces: Option<u64>,
     /// The final status of the call placed for the peer's REFER in this call went out.
     transfer_done: bool,
+    /// The last `media` event, so a repeat is not reported.
+    last_media: Option<PhoneEvent>,
 }
 
 impl CallInfo {
@@ -192,11 +194,22 @@ impl CallInfo {
             transfer_for: None,
             replaces: None,
             transfer_done: false,
+            last_media: None,
         }
     }
 
     fn held(&self) -> Option<Held> {
         self.session.as_ref().and_then(CallSession::held)
+    }
+
+    /// The `media` event when what the media uses changed since the last one.
+    fn media_report(&mut self) -> Option<PhoneEvent> {
+        let event = self.session.as_ref()?.media_event(self.handle)?;
+        if self.last_media.as_ref() == Some(&event) {
+            return None;
+        }
+        self.last_media = Some(event.clone());
+        Some(event)
     }
 
     /// The `call` event for `state`, or `None` when that state (with the same holder) was reported last.

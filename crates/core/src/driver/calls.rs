@@ -109,11 +109,7 @@ impl Active {
         self.ua
             .answer(now(), call, sdp)
             .map_err(|e| PhoneError::WrongState(e.to_string()))?;
-        if let Some(event) = info
-            .session
-            .as_ref()
-            .and_then(|s| s.media_event(info.handle))
-        {
+        if let Some(event) = info.media_report() {
             env.emit(event);
         }
         Ok(())
@@ -192,11 +188,7 @@ impl Active {
                     _ => {}
                 }
                 info.established = true;
-                if let Some(event) = info
-                    .session
-                    .as_ref()
-                    .and_then(|s| s.media_event(info.handle))
-                {
+                if let Some(event) = info.media_report() {
                     env.emit(event);
                 }
                 let state = if info.held().is_some() {
@@ -389,11 +381,7 @@ impl Active {
         let Some(info) = self.calls.get_mut(&id) else {
             return;
         };
-        if let Some(event) = info
-            .session
-            .as_ref()
-            .and_then(|s| s.media_event(info.handle))
-        {
+        if let Some(event) = info.media_report() {
             env.emit(event);
         }
         if !info.established {
