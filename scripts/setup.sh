@@ -13,7 +13,7 @@ PKGS=(
   # window tests: headless X, the WebKit WebDriver, screenshots, a session bus
   xvfb webkit2gtk-driver imagemagick dbus dbus-x11 xauth
   # SIP interop peers
-  kamailio kamailio-websocket-modules kamailio-tls-modules sip-tester
+  kamailio kamailio-websocket-modules kamailio-tls-modules sip-tester baresip-core
   # tools used by the test scripts
   iproute2 procps python3 openssl
 )
