@@ -452,3 +452,56 @@ fn presence_is_published_and_removed_on_exit() {
     let outcome = sipp.wait().expect("sipp finished");
     assert!(outcome.success(), "{outcome}");
 }
+
+#[test]
+fn refused_hold_leaves_the_call_as_it_was() {
+    let newport = free_port();
+    let mut args = SippArgs::new(free_port());
+    args.keys = vec![("newport".into(), newport.to_string())];
+    let sipp =
+        Sipp::uas(Scenario::peer("incall_uas_refuses_hold.xml"), args).expect("start sipp uas");
+    let port = sipp.addr().port();
+    let mut cli = phone(
+        port,
+        &[
+            "--call",
+            &format!("sip:svc@127.0.0.1:{port}"),
+            "--hold-after",
+            "0.3",
+            "--hangup-after",
+            "3",
+        ],
+    );
+    let refused = cli.wait_for("refusal", T, is_event("error"));
+    assert_eq!(refused["code"], 488, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("refused to put the call on hold"),
+        "{refused}"
+    );
+    cli.wait_for("FINISH", T, is_call("FINISH"));
+    assert_eq!(cli.wait_exit(T), 0, "{}", cli.stderr());
+    assert!(
+        !cli.call_states().iter().any(|s| s == "HOLD"),
+        "{:?}",
+        cli.call_states()
+    );
+    // The peer's later re-INVITE was answered from the session in force (sendrecv), at its new port.
+    let last_media = cli
+        .seen
+        .iter()
+        .rev()
+        .find(|v| v["event"] == "media")
+        .cloned()
+        .expect("media events");
+    assert_eq!(last_media["direction"], "sendrecv", "{last_media}");
+    assert_eq!(
+        last_media["remote"],
+        format!("127.0.0.1:{newport}").as_str(),
+        "{last_media}"
+    );
+    let outcome = sipp.wait().expect("sipp finished");
+    assert!(outcome.success(), "{outcome}");
+}

@@ -21,12 +21,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Register (unless --no-register), then place or answer calls and script what happens in them (hold, transfer,
-    /// DTMF, messages, presence), printing every state change as a JSON line.
+    /// Register (unless --no-register), then place or answer a call, printing JSON lines.
     Phone(PhoneArgs),
 }
 
 #[derive(Args)]
+#[command(after_help = "\
+Output: one JSON object per line on stdout, its kind in \"event\": registration; call (state PENDING, TRYING, \
+RING, RING_MEDIA, ESTABLISHED, HOLD with \"held\": local|remote|both, BUSY, FINISH, FAILED; \"replaces\" on a call \
+that replaces another); media (codec, addresses and direction after each offer/answer); transfer (role transferor \
+or transferee, SIP status); transfer_requested; dtmf (flow sent|received); dtmf_failed; message; message_result; \
+publication; subscription; presence; listening; error. Plain-words problems go to stderr.
+
+Timing: --hangup-after, --hold-after, --transfer-after, --dtmf-after and an in-call --message count from the call's \
+first ESTABLISHED; --resume-after from our HOLD. With --call the run ends when every call is over; with \
+--auto-answer after --calls calls; otherwise after --stay seconds; never before sent messages have their result. \
+Exit status 1 when the call failed, a message was not delivered or DTMF could not be sent.")]
 struct PhoneArgs {
     /// Our account: sip:USER@HOST[:PORT] (the registrar/server is HOST:PORT unless --server is given).
     #[arg(long, value_name = "SIP-URI")]
