@@ -108,19 +108,40 @@ fn session_interval_too_small_422_is_retried_with_min_se() {
 fn peer_refreshing_by_update_keeps_the_call() {
     let mut cli = phone(9, &["--auto-answer"]);
     let addr = listening(&mut cli);
-    let sipp = uac("incall_uac_update_refresh.xml", addr, &[], 30);
+    let newport = free_port();
+    let sipp = uac(
+        "incall_uac_update_refresh.xml",
+        addr,
+        &[("newport", newport.to_string())],
+        30,
+    );
     cli.wait_for("ESTABLISHED", T, is_call("ESTABLISHED"));
     let fin = cli.wait_for("FINISH", T, is_call("FINISH"));
     assert_eq!(fin["reason"], "the other party hung up", "{fin}");
     assert_eq!(cli.wait_exit(T), 0, "{}", cli.stderr());
+    // The UPDATE carrying an offer moved our media to the new port (RFC 3311).
+    let last_media = cli
+        .seen
+        .iter()
+        .rev()
+        .find(|v| v["event"] == "media")
+        .cloned()
+        .expect("media events");
+    assert_eq!(
+        last_media["remote"],
+        format!("127.0.0.1:{newport}").as_str(),
+        "{last_media}"
+    );
     let outcome = sipp.wait().expect("sipp finished");
     assert!(outcome.success(), "{outcome}");
-    let oks = messages_starting(&outcome.messages, "SIP/2.0 200 OK");
-    let update_oks = oks
+    let update_oks = messages_starting(&outcome.messages, "SIP/2.0 200 OK")
         .iter()
-        .filter(|m| m.contains("UPDATE\r\n") || m.contains(" UPDATE\n"))
+        .filter(|m| {
+            m.lines()
+                .any(|l| l.starts_with("CSeq:") && l.trim_end().ends_with(" UPDATE"))
+        })
         .count();
-    assert_eq!(update_oks, 2, "both UPDATEs answered 200:\n{outcome}");
+    assert_eq!(update_oks, 3, "every UPDATE answered 200:\n{outcome}");
 }
 
 #[test]
@@ -504,4 +525,59 @@ fn refused_hold_leaves_the_call_as_it_was() {
     );
     let outcome = sipp.wait().expect("sipp finished");
     assert!(outcome.success(), "{outcome}");
+}
+
+#[test]
+fn hold_after_glare_is_offered_again_on_the_new_session() {
+    let newport = free_port();
+    let mut args = SippArgs::new(free_port());
+    args.keys = vec![("newport".into(), newport.to_string())];
+    let sipp = Sipp::uas(Scenario::peer("incall_uas_glare_491.xml"), args).expect("start sipp uas");
+    let port = sipp.addr().port();
+    let mut cli = phone(
+        port,
+        &[
+            "--call",
+            &format!("sip:svc@127.0.0.1:{port}"),
+            "--hold-after",
+            "0.3",
+            "--hangup-after",
+            "8",
+        ],
+    );
+    let hold = cli.wait_for("HOLD after the back-off", T, is_call("HOLD"));
+    assert_eq!(hold["held"], "local", "{hold}");
+    cli.wait_for("FINISH", T, is_call("FINISH"));
+    assert_eq!(cli.wait_exit(T), 0, "{}", cli.stderr());
+    let last_media = cli
+        .seen
+        .iter()
+        .rev()
+        .find(|v| v["event"] == "media")
+        .cloned()
+        .expect("media events");
+    assert_eq!(last_media["direction"], "sendonly", "{last_media}");
+    assert_eq!(
+        last_media["remote"],
+        format!("127.0.0.1:{newport}").as_str(),
+        "the peer's move survives our later hold: {last_media}"
+    );
+    let outcome = sipp.wait().expect("sipp finished");
+    assert!(outcome.success(), "{outcome}");
+    // Our offers in order: initial, the hold refused with 491, the hold made again. The last one is newer than our
+    // answer to the peer's re-INVITE (RFC 3264 §8: one more each time our description changes).
+    let ours: Vec<u64> = outcome
+        .messages
+        .split("----------------------------------------------- ")
+        .filter(|m| m.contains("application/sdp") && m.contains("o=- "))
+        .filter_map(|m| {
+            let o = m.lines().find(|l| l.starts_with("o=- "))?;
+            o.split_whitespace().nth(2)?.parse().ok()
+        })
+        .collect();
+    assert_eq!(ours.len(), 4, "offer, hold, answer, hold again: {ours:?}");
+    assert!(
+        ours.windows(2).all(|w| w[1] == w[0] + 1),
+        "each of our descriptions is one newer: {ours:?}"
+    );
 }

@@ -287,12 +287,12 @@ impl Script<'_> {
                 self.referred.insert(*new);
                 self.live.insert(*new);
             }
-            PhoneEvent::MessageResult { id, code, reason } => {
-                if self.pending_messages.remove(id) && !(200..300).contains(code) {
-                    let what = format!("message not delivered: {code} {reason}");
-                    eprintln!("dialtone: {what}");
-                    self.failures.push(what);
-                }
+            PhoneEvent::MessageResult { id, code, reason }
+                if self.pending_messages.remove(id) && !(200..300).contains(code) =>
+            {
+                let what = format!("message not delivered: {code} {reason}");
+                eprintln!("dialtone: {what}");
+                self.failures.push(what);
             }
             PhoneEvent::Subscription {
                 state: SubscriptionState::Terminated,
