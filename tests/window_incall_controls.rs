@@ -47,15 +47,18 @@ fn window_in_call_controls_reach_the_peer() {
     .expect("start the sipp presence agent");
 
     // Connect without registering: calls and requests go straight to their target.
-    s.type_into(
-        "#server-url",
-        &format!("127.0.0.1:{}", peer.addr().port()),
-    );
+    s.type_into("#server-url", &format!("127.0.0.1:{}", peer.addr().port()));
     s.type_into("#login", "alice");
     s.click("#register-required");
     s.click("#connect");
     s.wait_text("#status-line", T, |t| t.contains("without registering"));
-    for css in ["#hold", "#transfer", "#consult", "#complete-transfer", "#mute"] {
+    for css in [
+        "#hold",
+        "#transfer",
+        "#consult",
+        "#complete-transfer",
+        "#mute",
+    ] {
         assert_eq!(
             s.property(css, "disabled"),
             serde_json::json!(true),
@@ -110,7 +113,10 @@ fn window_in_call_controls_reach_the_peer() {
     xvfb.screenshot(&shots.join("07-transferred.png"));
 
     let outcome = peer.wait().expect("sipp peer finished");
-    assert!(outcome.success(), "the peer did not see every request:\n{outcome}");
+    assert!(
+        outcome.success(),
+        "the peer did not see every request:\n{outcome}"
+    );
 
     s.click("#disconnect");
     let outcome = carol.wait().expect("sipp presence agent finished");
