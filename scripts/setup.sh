@@ -19,7 +19,7 @@ PKGS=(
   # passwords: a real Secret Service (gnome-keyring) on a private session bus
   dbus-daemon gnome-keyring libsecret-tools
   # SIP interop peers
-  kamailio kamailio-websocket-modules kamailio-tls-modules sip-tester
+  kamailio kamailio-websocket-modules kamailio-tls-modules sip-tester baresip-core
   # tools used by the test scripts
   iproute2 procps python3 openssl
   # browser tests: headless Chromium driven by playwright-core (node), RTP counters in a test netns

@@ -10,6 +10,16 @@ const COMMANDS: &[&str] = &[
     "answer",
     "decline",
     "hangup",
+    "hold",
+    "resume",
+    "transfer",
+    "attended_transfer",
+    "set_dtmf_method",
+    "send_dtmf",
+    "send_message",
+    "set_presence",
+    "subscribe_presence",
+    "unsubscribe_presence",
 ];
 
 fn main() {

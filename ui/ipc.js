@@ -25,7 +25,18 @@ window.dialtone = (() => {
     answer: (id) => invoke("answer", { id }),
     decline: (id) => invoke("decline", { id }),
     hangup: (id) => invoke("hangup", { id }),
-    // Core events (registration, call, error) arrive on the "phone" frontend event.
+    hold: (id) => invoke("hold", { id }),
+    resume: (id) => invoke("resume", { id }),
+    transfer: (id, target) => invoke("transfer", { id, target }),
+    attendedTransfer: (id, consult) => invoke("attended_transfer", { id, consult }),
+    setDtmfMethod: (method) => invoke("set_dtmf_method", { method }),
+    sendDtmf: (id, digits, method) => invoke("send_dtmf", { id, digits, method: method ?? null }),
+    sendMessage: (target, text, call) => invoke("send_message", { target, text, call: call ?? null }),
+    setPresence: (status, note, publish) => invoke("set_presence", { status: { status, note: note || null }, publish }),
+    subscribePresence: (target) => invoke("subscribe_presence", { target }),
+    unsubscribePresence: (id) => invoke("unsubscribe_presence", { id }),
+    // Core events (registration, call, media, transfer, dtmf, message, presence, error...) arrive on the "phone"
+    // frontend event, with the same JSON the CLI prints.
     onEvent: (handler) => tauri.event.listen("phone", (e) => handler(e.payload)),
   };
 })();

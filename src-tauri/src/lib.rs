@@ -29,6 +29,16 @@ pub fn run() {
             commands::answer,
             commands::decline,
             commands::hangup,
+            commands::hold,
+            commands::resume,
+            commands::transfer,
+            commands::attended_transfer,
+            commands::set_dtmf_method,
+            commands::send_dtmf,
+            commands::send_message,
+            commands::set_presence,
+            commands::subscribe_presence,
+            commands::unsubscribe_presence,
         ])
         .run(tauri::generate_context!())
         .expect("the Dialtone window could not be started");

@@ -4,20 +4,34 @@
 //! One task `select!`s over the command channel, the transports' event channel and `sleep_until` the user agent's
 //! next timeout (the mini-redis shape). After every input, every output of the user agent is drained before the task
 //! sleeps again (str0m's rule). Time comes from tokio's clock, so tests can pause it.
+//!
+//! The in-call features live in submodules: `calls` (placing and answering calls, offer/answer with a per-call
+//! `session`, hold and resume), `transfer` (REFER both ways, INVITE with Replaces), `messaging` (DTMF and MESSAGE)
+//! and `presence` (PUBLISH, SUBSCRIBE).
+
+mod calls;
+mod messaging;
+mod presence;
+mod session;
+mod transfer;
 
 use crate::account::{Account, AccountForm, ServerAddress, Transport};
 use crate::error::PhoneError;
-use crate::event::{CallState, Direction, PhoneEvent, RegistrationState};
-use crate::media::CallMedia;
+use crate::event::{
+    CallState, Direction, DtmfMethod, Held, PhoneEvent, PresenceStatus, RegistrationState,
+};
 use crate::transport::{ConnectOptions, TransportConfig, TransportEvent, Transports};
 use dialtone_sip::auth::Credentials;
 use dialtone_sip::transport::{Peer, TransportKind};
 use dialtone_sip::ua::{
-    self, CallId, InviteConfig, RegId, RegisterConfig, UaConfig, UaEvent, UaOutput, UserAgent,
+    self, CallId, MessageId, PubId, RegId, RegisterConfig, SubId, UaConfig, UaEvent, UaOutput,
+    UserAgent,
 };
 use dialtone_sip_message::{NameAddr, Scheme, Uri};
+use session::CallSession;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -48,6 +62,56 @@ pub(crate) enum Command {
         id: u64,
         reply: Reply<()>,
     },
+    Hold {
+        id: u64,
+        hold: bool,
+        reply: Reply<()>,
+    },
+    Transfer {
+        id: u64,
+        target: String,
+        reply: Reply<()>,
+    },
+    AttendedTransfer {
+        id: u64,
+        consult: u64,
+        reply: Reply<()>,
+    },
+    SetDtmfMethod {
+        method: DtmfMethod,
+        reply: Reply<()>,
+    },
+    Dtmf {
+        id: u64,
+        digits: String,
+        method: Option<DtmfMethod>,
+        reply: Reply<DtmfMethod>,
+    },
+    Message {
+        target: String,
+        text: String,
+        reply: Reply<u64>,
+    },
+    MessageInCall {
+        id: u64,
+        text: String,
+        reply: Reply<u64>,
+    },
+    SetPresence {
+        status: PresenceStatus,
+        reply: Reply<()>,
+    },
+    Publish {
+        reply: Reply<()>,
+    },
+    Subscribe {
+        target: String,
+        reply: Reply<u64>,
+    },
+    Unsubscribe {
+        id: u64,
+        reply: Reply<()>,
+    },
 }
 
 /// How the driver binds and behaves.
@@ -58,19 +122,38 @@ pub struct DriverOptions {
     pub bind_ip: Option<IpAddr>,
 }
 
-/// How long Disconnect waits for the registrar to confirm the unregister before closing anyway.
+/// How long Disconnect waits for the registrar (and presence server) to confirm before closing anyway.
 const UNREGISTER_GRACE: Duration = Duration::from_secs(4);
 /// RFC 5626 §4.4.1 suggests 95–120 s for stream keep-alives; NAT boxes often forget sooner.
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(60);
 /// Registration lifetime we ask for.
 const REGISTER_EXPIRES: u32 = 600;
 
-pub(crate) struct Driver {
+/// What every part of the driver shares: options, the event channel and the handle counter.
+pub(crate) struct Env {
     options: DriverOptions,
-    commands: mpsc::Receiver<Command>,
     events: broadcast::Sender<PhoneEvent>,
+    /// Handles of calls, messages and subscriptions: unique for the phone's life.
+    handles: AtomicU64,
+}
+
+impl Env {
+    fn emit(&self, event: PhoneEvent) {
+        // No receiver is fine: nobody is listening right now.
+        let _ = self.events.send(event);
+    }
+
+    fn next_handle(&self) -> u64 {
+        self.handles.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+pub(crate) struct Driver {
+    env: Env,
+    commands: mpsc::Receiver<Command>,
     active: Option<Active>,
-    next_handle: u64,
+    /// The DTMF method of the account (kept across reconnects).
+    dtmf_method: DtmfMethod,
 }
 
 /// Per-call bookkeeping on the runtime side.
@@ -79,11 +162,80 @@ struct CallInfo {
     direction: Direction,
     peer: String,
     display_name: Option<String>,
-    media: Option<CallMedia>,
+    /// Offer/answer state and media; `None` for an incoming call not yet answered.
+    session: Option<CallSession>,
     /// The peer's SDP offer of an incoming call, kept until we answer.
     remote_offer: Option<Vec<u8>>,
-    /// Last state reported, so a state is reported once.
-    last_state: Option<CallState>,
+    /// Last state reported (and who held the call then), so a state is reported once.
+    last_state: Option<(CallState, Option<Held>)>,
+    /// The call has been established.
+    established: bool,
+    /// We placed this call for the peer's REFER in that call: its progress goes there in NOTIFYs.
+    transfer_for: Option<CallId>,
+    /// This call replaces that one (INVITE with Replaces).
+    replaces: Option<u64>,
+    /// The final status of the call placed for the peer's REFER in this call went out.
+    transfer_done: bool,
+    /// The last `media` event, so a repeat is not reported.
+    last_media: Option<PhoneEvent>,
+}
+
+impl CallInfo {
+    fn new(handle: u64, direction: Direction, peer: String) -> CallInfo {
+        CallInfo {
+            handle,
+            direction,
+            peer,
+            display_name: None,
+            session: None,
+            remote_offer: None,
+            last_state: None,
+            established: false,
+            transfer_for: None,
+            replaces: None,
+            transfer_done: false,
+            last_media: None,
+        }
+    }
+
+    fn held(&self) -> Option<Held> {
+        self.session.as_ref().and_then(CallSession::held)
+    }
+
+    /// The `media` event when what the media uses changed since the last one.
+    fn media_report(&mut self) -> Option<PhoneEvent> {
+        let event = self.session.as_ref()?.media_event(self.handle)?;
+        if self.last_media.as_ref() == Some(&event) {
+            return None;
+        }
+        self.last_media = Some(event.clone());
+        Some(event)
+    }
+
+    /// The `call` event for `state`, or `None` when that state (with the same holder) was reported last.
+    fn report(
+        &mut self,
+        state: CallState,
+        code: Option<u16>,
+        reason: Option<String>,
+    ) -> Option<PhoneEvent> {
+        let held = (state == CallState::Hold).then(|| self.held()).flatten();
+        if self.last_state == Some((state, held)) {
+            return None;
+        }
+        self.last_state = Some((state, held));
+        Some(PhoneEvent::Call {
+            id: self.handle,
+            state,
+            direction: self.direction,
+            peer: self.peer.clone(),
+            display_name: self.display_name.clone(),
+            code,
+            reason,
+            held,
+            replaces: self.replaces,
+        })
+    }
 }
 
 /// A connected account.
@@ -100,6 +252,12 @@ struct Active {
     /// Last registration state reported, to keep repeated ones out.
     last_reg: Option<RegistrationState>,
     calls: HashMap<CallId, CallInfo>,
+    /// Our MESSAGEs awaiting their result, by the handle given out.
+    messages: HashMap<MessageId, u64>,
+    /// Our presence publication, once started.
+    publication: Option<PubId>,
+    /// Our presence subscriptions: handle and target.
+    subscriptions: HashMap<SubId, (u64, String)>,
     next_keepalive: Option<tokio::time::Instant>,
 }
 
@@ -181,17 +339,15 @@ impl Driver {
         events: broadcast::Sender<PhoneEvent>,
     ) -> Self {
         Driver {
-            options,
+            env: Env {
+                options,
+                events,
+                handles: AtomicU64::new(0),
+            },
             commands,
-            events,
             active: None,
-            next_handle: 0,
+            dtmf_method: DtmfMethod::default(),
         }
-    }
-
-    fn emit(&self, event: PhoneEvent) {
-        // No receiver is fine: nobody is listening right now.
-        let _ = self.events.send(event);
     }
 
     pub(crate) async fn run(mut self) {
@@ -305,151 +461,14 @@ impl Driver {
                     if let Err(e) = active.transports.send(dest, &message).await {
                         tracing::debug!("send to {}: {e}", dest.addr);
                         active.ua.handle_transport_error(now(), dest);
-                        self.emit(PhoneEvent::Error {
-                            message: format!("cannot send to {}: {e}", dest.addr),
-                        });
+                        self.env.emit(PhoneEvent::error(format!(
+                            "cannot send to {}: {e}",
+                            dest.addr
+                        )));
                     }
                 }
-                UaOutput::Event(event) => self.handle_ua_event(event).await,
+                UaOutput::Event(event) => active.on_ua_event(&self.env, event).await,
             }
-        }
-    }
-
-    async fn handle_ua_event(&mut self, event: UaEvent) {
-        let Some(active) = self.active.as_mut() else {
-            return;
-        };
-        let aor = active.account.aor();
-        match event {
-            UaEvent::Registration { id, state } => {
-                if active.reg != Some(id) && !matches!(state, ua::RegistrationState::Unregistered) {
-                    return; // a registration we already replaced
-                }
-                let (state, code, reason, expires) = match state {
-                    ua::RegistrationState::Registering => {
-                        (RegistrationState::Registering, None, None, None)
-                    }
-                    ua::RegistrationState::Registered { expires } => {
-                        active.registered = true;
-                        (
-                            RegistrationState::Registered,
-                            Some(200),
-                            Some("OK".to_string()),
-                            Some(expires),
-                        )
-                    }
-                    ua::RegistrationState::Failed { code, reason } => {
-                        active.registered = false;
-                        (RegistrationState::Failed, Some(code), Some(reason), None)
-                    }
-                    ua::RegistrationState::Unregistered => {
-                        if active.reg == Some(id) {
-                            active.reg = None;
-                            active.registered = false;
-                        } else {
-                            return;
-                        }
-                        (RegistrationState::Unregistered, None, None, None)
-                    }
-                };
-                // The UA reports Registering again for each challenge round; users see one.
-                if state == RegistrationState::Registering
-                    && active.last_reg == Some(RegistrationState::Registering)
-                {
-                    return;
-                }
-                active.last_reg = Some(state);
-                self.emit(PhoneEvent::Registration {
-                    state,
-                    aor,
-                    code,
-                    reason,
-                    expires,
-                });
-            }
-            UaEvent::IncomingCall { id, from, sdp, .. } => {
-                self.next_handle += 1;
-                let info = CallInfo {
-                    handle: self.next_handle,
-                    direction: Direction::Incoming,
-                    peer: from.uri.to_string(),
-                    display_name: from.display_name.clone(),
-                    media: None,
-                    remote_offer: sdp,
-                    last_state: Some(CallState::Ring),
-                };
-                let event = call_event(&info, CallState::Ring, None, None);
-                active.calls.insert(id, info);
-                self.emit(event);
-            }
-            UaEvent::Call { id, state } => {
-                let Some(info) = active.calls.get_mut(&id) else {
-                    return;
-                };
-                let (state, code, reason, done) = match state {
-                    ua::CallState::Pending => (CallState::Pending, None, None, false),
-                    ua::CallState::Trying => (CallState::Trying, Some(100), None, false),
-                    ua::CallState::Ringing => (CallState::Ring, Some(180), None, false),
-                    ua::CallState::RingingMedia { sdp } => {
-                        if let Some(media) = info.media.as_mut() {
-                            media.apply_remote(&sdp);
-                        }
-                        (CallState::RingMedia, Some(183), None, false)
-                    }
-                    ua::CallState::Established { sdp, needs_answer } => {
-                        if let Some(sdp) = &sdp {
-                            if let Some(media) = info.media.as_mut() {
-                                media.apply_remote(sdp);
-                            }
-                        }
-                        if needs_answer {
-                            // Late offer in the 2xx: answer it in the ACK.
-                            let media = match CallMedia::open(active.local_ip).await {
-                                Ok(m) => m,
-                                Err(e) => {
-                                    self.emit(PhoneEvent::Error {
-                                        message: format!("cannot open media: {e}"),
-                                    });
-                                    return;
-                                }
-                            };
-                            let answer = media.sdp();
-                            info.media = Some(media);
-                            let _ = active.ua.answer(now(), id, answer);
-                        }
-                        (CallState::Established, Some(200), None, false)
-                    }
-                    ua::CallState::Finished { reason } => {
-                        (CallState::Finish, None, Some(end_reason(&reason)), true)
-                    }
-                    ua::CallState::Failed { code, reason } => {
-                        (CallState::Failed, Some(code), Some(reason), true)
-                    }
-                    ua::CallState::Busy { code } => (
-                        CallState::Busy,
-                        Some(code),
-                        Some(dialtone_sip_message::default_reason(code).to_string()),
-                        true,
-                    ),
-                };
-                if info.last_state == Some(state) {
-                    return;
-                }
-                info.last_state = Some(state);
-                let event = call_event(info, state, code, reason);
-                if done {
-                    active.calls.remove(&id);
-                }
-                self.emit(event);
-            }
-            UaEvent::RemoteSdp { id, sdp } => {
-                if let Some(media) = active.calls.get_mut(&id).and_then(|c| c.media.as_mut()) {
-                    media.apply_remote(&sdp);
-                }
-            }
-            // In-call features (hold offers from the peer, transfer, DTMF, MESSAGE, presence) are wired in the
-            // in-call issue; until then the UA's own defaults answer them.
-            _ => {}
         }
     }
 
@@ -464,11 +483,17 @@ impl Driver {
                 let _ = reply.send(Ok(()));
             }
             Command::Call { target, reply } => {
-                let result = self.call(&target).await;
+                let result = match self.active.as_mut() {
+                    Some(active) => active.call(&self.env, &target).await,
+                    None => Err(PhoneError::NotConnected),
+                };
                 let _ = reply.send(result);
             }
             Command::Answer { id, reply } => {
-                let result = self.answer(id).await;
+                let result = match self.active.as_mut() {
+                    Some(active) => active.answer(&self.env, id).await,
+                    None => Err(PhoneError::NotConnected),
+                };
                 let _ = reply.send(result);
             }
             Command::Decline { id, reply } => {
@@ -479,17 +504,77 @@ impl Driver {
                 let result = self.with_call(id, |ua, call| ua.hangup(now(), call));
                 let _ = reply.send(result);
             }
+            Command::Hold { id, hold, reply } => {
+                let result = self.active().and_then(|a| a.hold(id, hold));
+                let _ = reply.send(result);
+            }
+            Command::Transfer { id, target, reply } => {
+                let result = self.active().and_then(|a| a.transfer(id, &target));
+                let _ = reply.send(result);
+            }
+            Command::AttendedTransfer { id, consult, reply } => {
+                let result = self.active().and_then(|a| a.attended_transfer(id, consult));
+                let _ = reply.send(result);
+            }
+            Command::SetDtmfMethod { method, reply } => {
+                self.dtmf_method = method;
+                let _ = reply.send(Ok(()));
+            }
+            Command::Dtmf {
+                id,
+                digits,
+                method,
+                reply,
+            } => {
+                let method = method.unwrap_or(self.dtmf_method);
+                let result = match self.active.as_mut() {
+                    Some(active) => active.send_dtmf(&self.env, id, &digits, method),
+                    None => Err(PhoneError::NotConnected),
+                };
+                let _ = reply.send(result);
+            }
+            Command::Message {
+                target,
+                text,
+                reply,
+            } => {
+                let result = match self.active.as_mut() {
+                    Some(active) => active.send_message(&self.env, &target, &text).await,
+                    None => Err(PhoneError::NotConnected),
+                };
+                let _ = reply.send(result);
+            }
+            Command::MessageInCall { id, text, reply } => {
+                let result = match self.active.as_mut() {
+                    Some(active) => active.send_message_in_call(&self.env, id, &text),
+                    None => Err(PhoneError::NotConnected),
+                };
+                let _ = reply.send(result);
+            }
+            Command::SetPresence { status, reply } => {
+                let result = self.active().map(|a| a.set_presence(&status));
+                let _ = reply.send(result);
+            }
+            Command::Publish { reply } => {
+                let result = self.active().map(Active::publish_presence);
+                let _ = reply.send(result);
+            }
+            Command::Subscribe { target, reply } => {
+                let result = match self.active.as_mut() {
+                    Some(active) => active.subscribe_presence(&self.env, &target).await,
+                    None => Err(PhoneError::NotConnected),
+                };
+                let _ = reply.send(result);
+            }
+            Command::Unsubscribe { id, reply } => {
+                let result = self.active().and_then(|a| a.unsubscribe_presence(id));
+                let _ = reply.send(result);
+            }
         }
     }
 
-    fn find_call(&self, handle: u64) -> Result<CallId, PhoneError> {
-        let active = self.active.as_ref().ok_or(PhoneError::NotConnected)?;
-        active
-            .calls
-            .iter()
-            .find(|(_, info)| info.handle == handle)
-            .map(|(id, _)| *id)
-            .ok_or(PhoneError::NoSuchCall(handle))
+    fn active(&mut self) -> Result<&mut Active, PhoneError> {
+        self.active.as_mut().ok_or(PhoneError::NotConnected)
     }
 
     fn with_call(
@@ -497,30 +582,9 @@ impl Driver {
         handle: u64,
         f: impl FnOnce(&mut UserAgent, CallId) -> Result<(), ua::UaError>,
     ) -> Result<(), PhoneError> {
-        let call = self.find_call(handle)?;
-        let active = self.active.as_mut().ok_or(PhoneError::NotConnected)?;
+        let active = self.active()?;
+        let call = active.find_call(handle)?;
         f(&mut active.ua, call).map_err(|e| PhoneError::WrongState(e.to_string()))
-    }
-
-    async fn answer(&mut self, handle: u64) -> Result<(), PhoneError> {
-        let call = self.find_call(handle)?;
-        let active = self.active.as_mut().ok_or(PhoneError::NotConnected)?;
-        let mut media = CallMedia::open(active.local_ip)
-            .await
-            .map_err(|e| PhoneError::Network(e.to_string()))?;
-        let info = active
-            .calls
-            .get_mut(&call)
-            .ok_or(PhoneError::NoSuchCall(handle))?;
-        if let Some(offer) = info.remote_offer.take() {
-            media.apply_remote(&offer);
-        }
-        let sdp = media.sdp();
-        info.media = Some(media);
-        active
-            .ua
-            .answer(now(), call, sdp)
-            .map_err(|e| PhoneError::WrongState(e.to_string()))
     }
 
     async fn connect(&mut self, form: AccountForm) -> Result<(), PhoneError> {
@@ -528,7 +592,7 @@ impl Driver {
         self.close(true).await;
         let next = account.next_hop().clone();
         let addr = resolve(&next).await?;
-        let local_ip = match self.options.bind_ip {
+        let local_ip = match self.env.options.bind_ip {
             Some(ip) => ip,
             None => route_source(addr)?,
         };
@@ -574,6 +638,7 @@ impl Driver {
             .local_addr(TransportKind::Udp)
             .map(|a| a.port())
             .ok_or_else(|| PhoneError::Network("no UDP listener".into()))?;
+        // Session timers (RFC 4028) are on by default: 1800 s asked, 90 s minimum.
         let mut ua_config = UaConfig::new(SocketAddr::new(local_ip, via_port), seed());
         ua_config.user_agent = Some(format!("Dialtone/{}", env!("CARGO_PKG_VERSION")));
         let mut active = Active {
@@ -586,12 +651,15 @@ impl Driver {
             registered: false,
             last_reg: None,
             calls: HashMap::new(),
+            messages: HashMap::new(),
+            publication: None,
+            subscriptions: HashMap::new(),
             next_keepalive: kind
                 .is_reliable()
                 .then(|| tokio::time::Instant::now() + KEEPALIVE_INTERVAL),
             account,
         };
-        self.emit(PhoneEvent::Listening {
+        self.env.emit(PhoneEvent::Listening {
             contact: contact_uri(&active.account, local_ip, via_port).to_string(),
             addr: SocketAddr::new(local_ip, via_port).to_string(),
         });
@@ -603,7 +671,8 @@ impl Driver {
         Ok(())
     }
 
-    /// Hangs up every call, unregisters (waiting briefly for the registrar's answer) and closes the sockets.
+    /// Hangs up every call, ends presence subscriptions and publications, unregisters (waiting briefly for the
+    /// servers' answers) and closes the sockets.
     async fn close(&mut self, graceful: bool) {
         let Some(active) = self.active.as_mut() else {
             return;
@@ -612,37 +681,44 @@ impl Driver {
         for call in calls {
             let _ = active.ua.hangup(now(), call);
         }
-        if let Some(reg) = active.reg {
-            if active.ua.unregister(now(), reg).is_ok() && graceful {
-                let deadline = tokio::time::Instant::now() + UNREGISTER_GRACE;
-                self.drain().await;
-                while self.active.as_ref().is_some_and(|a| a.reg.is_some()) {
-                    let Some(active) = self.active.as_mut() else {
-                        break;
-                    };
-                    let timeout = active
-                        .ua
-                        .poll_timeout()
-                        .map(tokio::time::Instant::from_std)
-                        .unwrap_or(deadline);
-                    tokio::select! {
-                        Some(event) = active.transport_events.recv() => self.handle_transport_event(event),
-                        _ = tokio::time::sleep_until(timeout.min(deadline)) => {
-                            if tokio::time::Instant::now() >= deadline {
-                                break;
-                            }
-                            if let Some(a) = self.active.as_mut() { a.ua.handle_timeout(now()) }
+        active.end_presence();
+        let unregistering = match active.reg {
+            Some(reg) => active.ua.unregister(now(), reg).is_ok(),
+            None => false,
+        };
+        if graceful && (unregistering || active.publication.is_some()) {
+            let deadline = tokio::time::Instant::now() + UNREGISTER_GRACE;
+            self.drain().await;
+            while self
+                .active
+                .as_ref()
+                .is_some_and(|a| a.reg.is_some() || a.publication.is_some())
+            {
+                let Some(active) = self.active.as_mut() else {
+                    break;
+                };
+                let timeout = active
+                    .ua
+                    .poll_timeout()
+                    .map(tokio::time::Instant::from_std)
+                    .unwrap_or(deadline);
+                tokio::select! {
+                    Some(event) = active.transport_events.recv() => self.handle_transport_event(event),
+                    _ = tokio::time::sleep_until(timeout.min(deadline)) => {
+                        if tokio::time::Instant::now() >= deadline {
+                            break;
                         }
+                        if let Some(a) = self.active.as_mut() { a.ua.handle_timeout(now()) }
                     }
-                    self.drain().await;
                 }
+                self.drain().await;
             }
         }
         self.drain().await;
         if let Some(active) = self.active.take() {
             active.transports.shutdown();
             if active.reg.is_some() || active.registered {
-                self.emit(PhoneEvent::Registration {
+                self.env.emit(PhoneEvent::Registration {
                     state: RegistrationState::Unregistered,
                     aor: active.account.aor(),
                     code: None,
@@ -651,67 +727,6 @@ impl Driver {
                 });
             }
         }
-    }
-
-    async fn call(&mut self, target: &str) -> Result<u64, PhoneError> {
-        let active = self.active.as_mut().ok_or(PhoneError::NotConnected)?;
-        let target_uri = callee_uri(target, &active.account.domain).map_err(|why| {
-            PhoneError::InvalidTarget {
-                target: target.to_string(),
-                why,
-            }
-        })?;
-        // Registered (or proxied) accounts send everything to the next hop; a direct call goes to the callee's host.
-        let dest = if active.account.register || active.account.outbound_proxy.is_some() {
-            active.hop
-        } else {
-            let transport = target_uri
-                .transport()
-                .and_then(|t| t.parse().ok())
-                .unwrap_or(active.account.server.transport);
-            let server = ServerAddress {
-                host: target_uri
-                    .host
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .to_string(),
-                port: target_uri.port.unwrap_or(transport.default_port()),
-                transport,
-                path: String::new(),
-            };
-            Peer::new(kind_of(transport), resolve(&server).await?)
-        };
-        let media = CallMedia::open(active.local_ip)
-            .await
-            .map_err(|e| PhoneError::Network(e.to_string()))?;
-        let account = &active.account;
-        let mut from =
-            NameAddr::parse(&account.aor()).map_err(|e| PhoneError::Network(e.to_string()))?;
-        if !account.display_name.is_empty() {
-            from.display_name = Some(dialtone_sip::validate::quote_display_name(
-                &account.display_name,
-            ));
-        }
-        let contact = contact_uri(account, active.local_ip, active.local_port());
-        let mut config =
-            InviteConfig::new(target_uri.clone(), from, contact, Some(media.sdp()), dest);
-        config.auth = credentials(account);
-        config.route = account.outbound_proxy.as_ref().map(proxy_uri);
-        let id = active.ua.invite(now(), config);
-        self.next_handle += 1;
-        let info = CallInfo {
-            handle: self.next_handle,
-            direction: Direction::Outgoing,
-            peer: target_uri.to_string(),
-            display_name: None,
-            media: Some(media),
-            remote_offer: None,
-            last_state: Some(CallState::Pending),
-        };
-        let event = call_event(&info, CallState::Pending, None, None);
-        active.calls.insert(id, info);
-        self.emit(event);
-        Ok(self.next_handle)
     }
 }
 
@@ -722,27 +737,163 @@ impl Active {
             .map(|a| a.port())
             .unwrap_or(0)
     }
-}
 
-fn call_event(
-    info: &CallInfo,
-    state: CallState,
-    code: Option<u16>,
-    reason: Option<String>,
-) -> PhoneEvent {
-    PhoneEvent::Call {
-        id: info.handle,
-        state,
-        direction: info.direction,
-        peer: info.peer.clone(),
-        display_name: info.display_name.clone(),
-        code,
-        reason,
+    fn find_call(&self, handle: u64) -> Result<CallId, PhoneError> {
+        self.calls
+            .iter()
+            .find(|(_, info)| info.handle == handle)
+            .map(|(id, _)| *id)
+            .ok_or(PhoneError::NoSuchCall(handle))
     }
-}
 
-fn end_reason(reason: &ua::EndReason) -> String {
-    reason.to_string()
+    /// Our identity (From) with the display name.
+    fn from(&self) -> Result<NameAddr, PhoneError> {
+        let account = &self.account;
+        let mut from =
+            NameAddr::parse(&account.aor()).map_err(|e| PhoneError::Network(e.to_string()))?;
+        if !account.display_name.is_empty() {
+            from.display_name = Some(dialtone_sip::validate::quote_display_name(
+                &account.display_name,
+            ));
+        }
+        Ok(from)
+    }
+
+    fn contact(&self) -> Uri {
+        contact_uri(&self.account, self.local_ip, self.local_port())
+    }
+
+    /// Where a request to `target` goes: registered (or proxied) accounts send everything to the next hop; others
+    /// send straight to the target's host.
+    async fn dest_for(&self, target: &Uri) -> Result<Peer, PhoneError> {
+        if self.account.register || self.account.outbound_proxy.is_some() {
+            return Ok(self.hop);
+        }
+        let transport = target
+            .transport()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(self.account.server.transport);
+        let server = ServerAddress {
+            host: target
+                .host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string(),
+            port: target.port.unwrap_or(transport.default_port()),
+            transport,
+            path: String::new(),
+        };
+        Ok(Peer::new(kind_of(transport), resolve(&server).await?))
+    }
+
+    /// Reads what the user typed as a SIP URI at our domain.
+    fn target_uri(&self, target: &str) -> Result<Uri, PhoneError> {
+        callee_uri(target, &self.account.domain).map_err(|why| PhoneError::InvalidTarget {
+            target: target.to_string(),
+            why,
+        })
+    }
+
+    async fn on_ua_event(&mut self, env: &Env, event: UaEvent) {
+        match event {
+            UaEvent::Registration { id, state } => self.on_registration(env, id, state),
+            UaEvent::IncomingCall {
+                id,
+                from,
+                sdp,
+                replaces,
+                ..
+            } => self.on_incoming_call(env, id, from, sdp, replaces).await,
+            UaEvent::Call { id, state } => self.on_call_state(env, id, state),
+            UaEvent::RemoteSdp { id, sdp } => self.on_remote_sdp(env, id, &sdp),
+            UaEvent::RemoteOffer { id, sdp } => self.on_remote_offer(env, id, &sdp),
+            UaEvent::OfferFailed { id, code, reason } => {
+                self.on_offer_failed(env, id, code, &reason)
+            }
+            UaEvent::TransferRequested {
+                id,
+                target,
+                referred_by,
+            } => {
+                self.on_transfer_requested(env, id, target, referred_by)
+                    .await
+            }
+            UaEvent::TransferProgress { id, code, reason } => {
+                self.on_transfer_progress(env, id, code, reason)
+            }
+            UaEvent::Dtmf {
+                id,
+                digit,
+                duration_ms,
+            } => self.on_dtmf(env, id, digit, duration_ms),
+            UaEvent::DtmfFailed { id, digit, code } => self.on_dtmf_failed(env, id, digit, code),
+            UaEvent::MessageResult { id, code, reason } => {
+                self.on_message_result(env, id, code, reason)
+            }
+            UaEvent::MessageReceived {
+                from,
+                call,
+                content_type,
+                body,
+            } => self.on_message(env, from, call, content_type, body),
+            UaEvent::Publication { state, .. } => self.on_publication(env, state),
+            UaEvent::Subscription { id, state } => self.on_subscription(env, id, state),
+            UaEvent::PresenceChanged {
+                id,
+                entity,
+                open,
+                note,
+            } => self.on_presence(env, id, entity, open, note),
+            other => tracing::debug!("user agent event not handled: {other:?}"),
+        }
+    }
+
+    fn on_registration(&mut self, env: &Env, id: RegId, state: ua::RegistrationState) {
+        if self.reg != Some(id) && !matches!(state, ua::RegistrationState::Unregistered) {
+            return; // a registration we already replaced
+        }
+        let (state, code, reason, expires) = match state {
+            ua::RegistrationState::Registering => {
+                (RegistrationState::Registering, None, None, None)
+            }
+            ua::RegistrationState::Registered { expires } => {
+                self.registered = true;
+                (
+                    RegistrationState::Registered,
+                    Some(200),
+                    Some("OK".to_string()),
+                    Some(expires),
+                )
+            }
+            ua::RegistrationState::Failed { code, reason } => {
+                self.registered = false;
+                (RegistrationState::Failed, Some(code), Some(reason), None)
+            }
+            ua::RegistrationState::Unregistered => {
+                if self.reg == Some(id) {
+                    self.reg = None;
+                    self.registered = false;
+                } else {
+                    return;
+                }
+                (RegistrationState::Unregistered, None, None, None)
+            }
+        };
+        // The UA reports Registering again for each challenge round; users see one.
+        if state == RegistrationState::Registering
+            && self.last_reg == Some(RegistrationState::Registering)
+        {
+            return;
+        }
+        self.last_reg = Some(state);
+        env.emit(PhoneEvent::Registration {
+            state,
+            aor: self.account.aor(),
+            code,
+            reason,
+            expires,
+        });
+    }
 }
 
 fn credentials(account: &Account) -> Option<Credentials> {

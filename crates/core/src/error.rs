@@ -26,6 +26,12 @@ pub enum PhoneError {
     /// The command does not apply in the call's current state.
     #[error("{0}")]
     WrongState(String),
+    /// An argument of the command is not valid (DTMF digits, a message text, a presence status...).
+    #[error("{0}")]
+    InvalidInput(String),
+    /// This build cannot do what was asked (e.g. RFC 4733 DTMF before the audio path exists).
+    #[error("{0}")]
+    Unsupported(String),
     /// The TLS handshake with the server failed; the message names the cause (issuer not trusted, name mismatch,
     /// expired...). For an untrusted issuer, `fingerprint` is the server certificate's SHA-256, for pinning.
     #[error("TLS: {message}")]
@@ -52,6 +58,8 @@ impl PhoneError {
             PhoneError::NoSuchCall(_) => "no_such_call",
             PhoneError::InvalidTarget { .. } => "invalid_target",
             PhoneError::WrongState(_) => "wrong_state",
+            PhoneError::InvalidInput(_) => "invalid_input",
+            PhoneError::Unsupported(_) => "unsupported",
             PhoneError::Tls { .. } => "tls",
             PhoneError::Network(_) => "network",
             PhoneError::Stopped => "stopped",

@@ -1,9 +1,12 @@
-//! Per-call media endpoint.
+//! Per-call media endpoint: the seam between call signalling and the audio path.
 //!
-//! Until the audio path lands (issue 5) this offers a fixed G.711 audio stream (PCMU, PCMA, telephone-event) on a
-//! real RTP port bound on the signaling address, records where the peer wants RTP, and counts what arrives. It sends
-//! no audio yet.
+//! One [`CallMedia`] per call. Until the audio path lands (issue 5) it binds a real RTP port on the signalling address,
+//! takes note of what each offer/answer exchange settled (RFC 3264 §6–§8: codec, where the peer wants RTP, the
+//! direction from our side — `sendonly` while we hold, `recvonly` while the peer holds us) and counts what arrives. It
+//! sends no audio yet, so there is nothing to stop on hold and no RFC 4733 event to send: the driver asks
+//! [`CallMedia::can_send_telephone_events`] before choosing RFC 4733 for DTMF.
 
+use dialtone_sdp::{AcceptedMedia, Direction, NegotiatedCodec, TelephoneEvent};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -13,6 +16,9 @@ use tokio::net::UdpSocket;
 pub(crate) struct CallMedia {
     local: SocketAddr,
     remote: Option<SocketAddr>,
+    codec: Option<NegotiatedCodec>,
+    telephone_event: Option<TelephoneEvent>,
+    direction: Direction,
     received: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -35,58 +41,69 @@ impl CallMedia {
         Ok(CallMedia {
             local,
             remote: None,
+            codec: None,
+            telephone_event: None,
+            direction: Direction::SendRecv,
             received,
             task,
         })
     }
 
-    /// Our session description for this call.
-    pub(crate) fn sdp(&self) -> Vec<u8> {
-        let ip = self.local.ip();
-        let family = if ip.is_ipv4() { "IP4" } else { "IP6" };
-        let port = self.local.port();
-        format!(
-            "v=0\r\no=dialtone {port} 1 IN {family} {ip}\r\ns=Dialtone\r\nc=IN {family} {ip}\r\nt=0 0\r\n\
-             m=audio {port} RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n\
-             a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n"
-        )
-        .into_bytes()
+    /// Our RTP address (written into our offers and answers).
+    pub(crate) fn local_addr(&self) -> SocketAddr {
+        self.local
     }
 
-    /// Takes note of the peer's session description (where it wants RTP).
-    pub(crate) fn apply_remote(&mut self, sdp: &[u8]) {
-        let text = String::from_utf8_lossy(sdp);
-        let mut ip: Option<IpAddr> = None;
-        let mut port: Option<u16> = None;
-        for line in text.lines() {
-            if let Some(c) = line
-                .strip_prefix("c=IN IP4 ")
-                .or_else(|| line.strip_prefix("c=IN IP6 "))
-            {
-                ip = c
-                    .split('/')
-                    .next()
-                    .and_then(|a| a.trim().parse().ok())
-                    .or(ip);
-            } else if let Some(m) = line.strip_prefix("m=audio ") {
-                port = m.split_whitespace().next().and_then(|p| p.parse().ok());
-            }
-        }
-        if let (Some(ip), Some(port)) = (ip, port) {
-            self.remote = Some(SocketAddr::new(ip, port));
-        }
+    /// Applies the outcome of an offer/answer exchange for the audio stream.
+    pub(crate) fn apply(&mut self, audio: &AcceptedMedia) {
+        self.remote = Some(audio.remote_rtp);
+        self.codec = Some(audio.codec.clone());
+        self.telephone_event = audio.telephone_event.clone();
+        self.direction = audio.direction;
     }
 
-    /// RTP packets received so far.
-    #[allow(dead_code)]
-    pub(crate) fn packets_received(&self) -> u64 {
-        self.received.load(Ordering::Relaxed)
+    /// The audio stream was rejected or disabled (port 0): nothing to send or play.
+    pub(crate) fn disable(&mut self) {
+        self.direction = Direction::Inactive;
+    }
+
+    /// Applies a peer's description we could not match to an offer of ours (it came in the ACK to a re-INVITE of the
+    /// peer without SDP, or in the answer to a session refresh): only where to send and the direction change.
+    pub(crate) fn update_remote(&mut self, remote: SocketAddr, direction: Direction) {
+        self.remote = Some(remote);
+        self.direction = direction;
+    }
+
+    /// Whether RFC 4733 telephone-events can go out in the media stream. Always false here: this endpoint sends no
+    /// RTP until the audio path lands.
+    pub(crate) fn can_send_telephone_events(&self) -> bool {
+        false
+    }
+
+    /// The negotiated RFC 4733 payload, if any.
+    pub(crate) fn telephone_event(&self) -> Option<&TelephoneEvent> {
+        self.telephone_event.as_ref()
+    }
+
+    /// The codec in use, if negotiated.
+    pub(crate) fn codec(&self) -> Option<&NegotiatedCodec> {
+        self.codec.as_ref()
+    }
+
+    /// The direction from our side.
+    pub(crate) fn direction(&self) -> Direction {
+        self.direction
     }
 
     /// Where the peer wants our RTP.
-    #[allow(dead_code)]
     pub(crate) fn remote(&self) -> Option<SocketAddr> {
         self.remote
+    }
+
+    /// RTP packets received so far.
+    #[allow(dead_code)] // read by the audio path and by debugging sessions
+    pub(crate) fn packets_received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
     }
 }
 

@@ -6,7 +6,7 @@
 use crate::account::AccountForm;
 use crate::driver::{Command, Driver, DriverOptions};
 use crate::error::PhoneError;
-use crate::event::PhoneEvent;
+use crate::event::{DtmfMethod, PhoneEvent, PresenceStatus};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// Handle to a running phone. Dropping every handle stops the driver.
@@ -77,5 +77,107 @@ impl Phone {
     /// Ends a call in any state: CANCEL before answer, BYE after.
     pub async fn hangup(&self, id: u64) -> Result<(), PhoneError> {
         self.ask(|reply| Command::Hangup { id, reply }).await
+    }
+
+    /// Puts an established call on hold: a re-INVITE offering `sendonly` (RFC 3264 §8.4). The call shows `HOLD`
+    /// once the other party answered; a refusal arrives as an `error` event and the call goes on as before.
+    pub async fn hold(&self, id: u64) -> Result<(), PhoneError> {
+        self.ask(|reply| Command::Hold {
+            id,
+            hold: true,
+            reply,
+        })
+        .await
+    }
+
+    /// Takes a call we hold off hold (re-INVITE offering `sendrecv`).
+    pub async fn resume(&self, id: u64) -> Result<(), PhoneError> {
+        self.ask(|reply| Command::Hold {
+            id,
+            hold: false,
+            reply,
+        })
+        .await
+    }
+
+    /// Blind transfer: asks the other party of call `id` to call `target` (REFER, RFC 3515). Progress arrives as
+    /// `transfer` events; on success the call ends (`FINISH`, "transferred").
+    pub async fn transfer(&self, id: u64, target: &str) -> Result<(), PhoneError> {
+        let target = target.to_owned();
+        self.ask(|reply| Command::Transfer { id, target, reply })
+            .await
+    }
+
+    /// Attended transfer: asks the other party of call `id` to call the party of our established call `consult`,
+    /// which it replaces (REFER with Replaces, RFC 5589 §7). On success both our calls end.
+    pub async fn attended_transfer(&self, id: u64, consult: u64) -> Result<(), PhoneError> {
+        self.ask(|reply| Command::AttendedTransfer { id, consult, reply })
+            .await
+    }
+
+    /// Sets the account's DTMF method (default `auto`).
+    pub async fn set_dtmf_method(&self, method: DtmfMethod) -> Result<(), PhoneError> {
+        self.ask(|reply| Command::SetDtmfMethod { method, reply })
+            .await
+    }
+
+    /// Sends DTMF `digits` (`0`–`9`, `*`, `#`, `A`–`D`) in call `id`, with `method` or else the account's. Returns
+    /// the method used. RFC 4733 is refused as `unsupported` until the audio path exists.
+    pub async fn send_dtmf(
+        &self,
+        id: u64,
+        digits: &str,
+        method: Option<DtmfMethod>,
+    ) -> Result<DtmfMethod, PhoneError> {
+        let digits = digits.to_owned();
+        self.ask(|reply| Command::Dtmf {
+            id,
+            digits,
+            method,
+            reply,
+        })
+        .await
+    }
+
+    /// Sends a text message (SIP MESSAGE, RFC 3428) to `target`; returns the handle its `message_result` carries.
+    pub async fn send_message(&self, target: &str, text: &str) -> Result<u64, PhoneError> {
+        let (target, text) = (target.to_owned(), text.to_owned());
+        self.ask(|reply| Command::Message {
+            target,
+            text,
+            reply,
+        })
+        .await
+    }
+
+    /// Sends a text message inside call `id`; returns the handle its `message_result` carries.
+    pub async fn send_message_in_call(&self, id: u64, text: &str) -> Result<u64, PhoneError> {
+        let text = text.to_owned();
+        self.ask(|reply| Command::MessageInCall { id, text, reply })
+            .await
+    }
+
+    /// Sets our presence status: watchers are notified, a publication is updated.
+    pub async fn set_presence(&self, status: PresenceStatus) -> Result<(), PhoneError> {
+        self.ask(|reply| Command::SetPresence { status, reply })
+            .await
+    }
+
+    /// Publishes our presence status to the server (PUBLISH, RFC 3903) and keeps it published until disconnect;
+    /// states arrive as `publication` events.
+    pub async fn publish_presence(&self) -> Result<(), PhoneError> {
+        self.ask(|reply| Command::Publish { reply }).await
+    }
+
+    /// Watches `target`'s presence (SUBSCRIBE, RFC 6665/3856); returns the handle of its `subscription` and
+    /// `presence` events.
+    pub async fn subscribe_presence(&self, target: &str) -> Result<u64, PhoneError> {
+        let target = target.to_owned();
+        self.ask(|reply| Command::Subscribe { target, reply }).await
+    }
+
+    /// Stops watching (the subscription ends as `TERMINATED`, "unsubscribed").
+    pub async fn unsubscribe_presence(&self, id: u64) -> Result<(), PhoneError> {
+        self.ask(|reply| Command::Unsubscribe { id, reply }).await
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! - [`Kamailio`]: a registrar + proxy with digest auth (RFC 3261 §10, §16, §22) on UDP/TCP/TLS/WS/WSS,
 //!   rendered from `tests/peers/kamailio.cfg.tmpl` into a temporary directory;
+//! - [`Baresip`]: baresip as a headless far-end phone with its `ctrl_tcp` control connection;
 //! - [`Sipp`]: SIPp running one scenario (`tests/peers/sipp/*.xml` or a built-in one) in the
 //!   foreground as our child;
 //! - [`free_port`]: a port free for both UDP and TCP on 127.0.0.1;
@@ -20,6 +21,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod baresip;
 pub mod certs;
 pub mod digest;
 mod error;
@@ -29,6 +31,7 @@ mod process;
 mod sipp;
 mod tls_server;
 
+pub use baresip::{Baresip, BaresipEvent, BaresipOpts};
 pub use error::TestkitError;
 pub use kamailio::{Kamailio, KamailioOpts};
 pub use ports::{free_port, free_ports};

@@ -1,15 +1,16 @@
 //! `dialtone`: the headless phone. Every capability of the desktop app can be driven from here; every registration
 //! and call state change is printed as one JSON object per line on stdout. Errors go to stderr in plain words.
 
+#[path = "dialtone/script.rs"]
+mod script;
+
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use dialtone_core::{
-    AccountForm, CallState, Direction, DriverOptions, Phone, PhoneEvent, RegistrationState, Secret,
-    Transport,
+    AccountForm, DriverOptions, DtmfMethod, Phone, PhoneEvent, PresenceStatus, Secret, Transport,
 };
 use std::process::ExitCode;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
 
 #[derive(Parser)]
 #[command(name = "dialtone", version, about = "Dialtone headless SIP phone")]
@@ -27,6 +28,17 @@ enum Cmd {
 }
 
 #[derive(Args)]
+#[command(after_help = "\
+Output: one JSON object per line on stdout, its kind in \"event\": registration; call (state PENDING, TRYING, \
+RING, RING_MEDIA, ESTABLISHED, HOLD with \"held\": local|remote|both, BUSY, FINISH, FAILED; \"replaces\" on a call \
+that replaces another); media (codec, addresses and direction after each offer/answer); transfer (role transferor \
+or transferee, SIP status); transfer_requested; dtmf (flow sent|received); dtmf_failed; message; message_result; \
+publication; subscription; presence; listening; error. Plain-words problems go to stderr.
+
+Timing: --hangup-after, --hold-after, --transfer-after, --dtmf-after and an in-call --message count from the call's \
+first ESTABLISHED; --resume-after from our HOLD. With --call the run ends when every call is over; with \
+--auto-answer after --calls calls; otherwise after --stay seconds; never before sent messages have their result. \
+Exit status 1 when the call failed, a message was not delivered or DTMF could not be sent.")]
 struct PhoneArgs {
     /// Our account: sip:USER@HOST[:PORT] (the registrar/server is HOST:PORT unless --server is given).
     #[arg(long, value_name = "SIP-URI")]
@@ -82,6 +94,98 @@ struct PhoneArgs {
     /// Local IP address to bind (default: the address the system would use to reach the server).
     #[arg(long, value_name = "IP")]
     bind: Option<std::net::IpAddr>,
+
+    /// Put the call on hold (re-INVITE with a sendonly offer) this many seconds after it is established.
+    #[arg(long, value_name = "SECONDS", help_heading = "In-call script")]
+    hold_after: Option<f64>,
+    /// With --hold-after: resume (re-INVITE with sendrecv) this many seconds after the hold took effect.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        requires = "hold_after",
+        help_heading = "In-call script"
+    )]
+    resume_after: Option<f64>,
+    /// Blind transfer: ask the other party to call this URI (REFER), --transfer-after seconds into the call.
+    #[arg(
+        long,
+        value_name = "SIP-URI",
+        conflicts_with = "attended_transfer_to",
+        help_heading = "In-call script"
+    )]
+    transfer_to: Option<String>,
+    /// Attended transfer: --transfer-after seconds into the call, hold it, call this URI (the consult call), and once
+    /// that is answered ask the other party to call it instead (REFER with Replaces).
+    #[arg(long, value_name = "SIP-URI", help_heading = "In-call script")]
+    attended_transfer_to: Option<String>,
+    /// Seconds after the call is established when a transfer starts.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 1.0,
+        help_heading = "In-call script"
+    )]
+    transfer_after: f64,
+    /// Send these DTMF digits (0-9, *, #, A-D) --dtmf-after seconds into the call.
+    #[arg(long, value_name = "DIGITS", help_heading = "In-call script")]
+    dtmf: Option<String>,
+    /// The account's DTMF method: info (SIP INFO), rfc4733 (telephone-events in RTP; needs the audio path, which
+    /// this build does not have yet: refused with a clear error), auto (rfc4733 when the call negotiated it, else
+    /// info).
+    #[arg(
+        long,
+        value_name = "info|rfc4733|auto",
+        default_value = "auto",
+        help_heading = "In-call script"
+    )]
+    dtmf_method: DtmfMethod,
+    /// Seconds after the call is established when --dtmf is sent.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 1.0,
+        help_heading = "In-call script"
+    )]
+    dtmf_after: f64,
+    /// Text message (SIP MESSAGE) to send: to --message-to outside any call, else inside the call once established.
+    #[arg(long, value_name = "TEXT", help_heading = "Messages and presence")]
+    message: Option<String>,
+    /// Recipient of --message (a SIP URI, user, or user@host): sent once registered (or at start without
+    /// registering), --message-after seconds later.
+    #[arg(
+        long,
+        value_name = "SIP-URI",
+        requires = "message",
+        help_heading = "Messages and presence"
+    )]
+    message_to: Option<String>,
+    /// Delay of --message, in seconds (after registering, or after the call is established).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 0.0,
+        help_heading = "Messages and presence"
+    )]
+    message_after: f64,
+    /// Watch this address's presence (SUBSCRIBE); repeatable. Status arrives as `presence` events.
+    #[arg(long, value_name = "SIP-URI", help_heading = "Messages and presence")]
+    subscribe: Vec<String>,
+    /// Set our presence status (open|closed, optionally :NOTE) and PUBLISH it to the server.
+    #[arg(
+        long,
+        value_name = "open|closed[:NOTE]",
+        help_heading = "Messages and presence"
+    )]
+    publish: Option<PresenceStatus>,
+    /// Set our presence status (open|closed, optionally :NOTE) for those who subscribe to us directly, without
+    /// PUBLISH (for servers with no presence service).
+    #[arg(
+        long,
+        value_name = "open|closed[:NOTE]",
+        conflicts_with = "publish",
+        help_heading = "Messages and presence"
+    )]
+    presence: Option<PresenceStatus>,
 }
 
 fn main() -> ExitCode {
@@ -169,8 +273,9 @@ async fn phone(args: PhoneArgs) -> anyhow::Result<()> {
     let timeout = secs(args.timeout)?;
     let phone = Phone::start(DriverOptions { bind_ip: args.bind });
     let mut events = phone.subscribe();
+    phone.set_dtmf_method(args.dtmf_method).await?;
     phone.connect(form).await?;
-    let outcome = tokio::time::timeout(timeout, script(&phone, &mut events, &args)).await;
+    let outcome = tokio::time::timeout(timeout, script::run(&phone, &mut events, &args)).await;
     let result = match outcome {
         Ok(r) => r,
         Err(_) => Err(anyhow::anyhow!(
@@ -187,161 +292,4 @@ async fn phone(args: PhoneArgs) -> anyhow::Result<()> {
         print(&event);
     }
     result
-}
-
-async fn script(
-    phone: &Phone,
-    events: &mut tokio::sync::broadcast::Receiver<PhoneEvent>,
-    args: &PhoneArgs,
-) -> anyhow::Result<()> {
-    let register = !args.no_register;
-    let mut registered = !register;
-    let mut call_id: Option<u64> = None;
-    let mut ended_calls = 0u32;
-    let hangup_after = args.hangup_after.map(secs).transpose()?;
-    let cancel_after = args.cancel_after.map(secs).transpose()?;
-    let stay = secs(args.stay)?;
-    let mut timer: Option<(tokio::time::Instant, u64)> = None; // (deadline, call) for hangup/cancel
-    let mut stay_until: Option<tokio::time::Instant> = None;
-
-    if registered {
-        begin(
-            phone,
-            args,
-            cancel_after,
-            stay,
-            &mut call_id,
-            &mut timer,
-            &mut stay_until,
-        )
-        .await?;
-    }
-    loop {
-        let deadline = timer.map(|t| t.0).or(stay_until);
-        let event = tokio::select! {
-            ev = events.recv() => ev,
-            _ = async { match deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await } } => {
-                if let Some((_, id)) = timer.take() {
-                    phone.hangup(id).await?;
-                    continue;
-                }
-                return Ok(()); // stayed registered as long as asked
-            }
-        };
-        let event = match event {
-            Ok(e) => e,
-            Err(RecvError::Lagged(n)) => {
-                eprintln!("dialtone: {n} events were dropped (output too slow)");
-                continue;
-            }
-            Err(RecvError::Closed) => bail!("the phone stopped unexpectedly"),
-        };
-        print(&event);
-        match &event {
-            PhoneEvent::Registration {
-                state: RegistrationState::Registered,
-                ..
-            } if !registered => {
-                registered = true;
-                begin(
-                    phone,
-                    args,
-                    cancel_after,
-                    stay,
-                    &mut call_id,
-                    &mut timer,
-                    &mut stay_until,
-                )
-                .await?;
-            }
-            PhoneEvent::Registration {
-                state: RegistrationState::Failed,
-                code,
-                reason,
-                ..
-            } if !registered => {
-                bail!(
-                    "registration failed: {}{}",
-                    code.map(|c| format!("{c} ")).unwrap_or_default(),
-                    reason.as_deref().unwrap_or("no reason given")
-                );
-            }
-            PhoneEvent::Call {
-                id,
-                state,
-                direction,
-                code,
-                reason,
-                ..
-            } => match state {
-                CallState::Ring if *direction == Direction::Incoming && args.auto_answer => {
-                    call_id = Some(*id);
-                    phone.answer(*id).await?;
-                }
-                CallState::Established => {
-                    if let Some(d) = hangup_after {
-                        timer = Some((tokio::time::Instant::now() + d, *id));
-                    } else if call_id == Some(*id) && cancel_after.is_some() {
-                        timer = None;
-                    }
-                }
-                CallState::Finish => {
-                    timer = None;
-                    ended_calls += 1;
-                    if args.call.is_some() || ended_calls >= args.calls {
-                        return Ok(());
-                    }
-                }
-                CallState::Failed | CallState::Busy => {
-                    timer = None;
-                    let what = format!(
-                        "call {}: {}{}",
-                        if *state == CallState::Busy {
-                            "busy"
-                        } else {
-                            "failed"
-                        },
-                        code.map(|c| format!("{c} ")).unwrap_or_default(),
-                        reason.as_deref().unwrap_or("no reason given")
-                    );
-                    if args.call.is_some() {
-                        // A cancelled call ends as FAILED 487; that is what --cancel-after asked for.
-                        if cancel_after.is_some() && *code == Some(487) {
-                            return Ok(());
-                        }
-                        bail!(what);
-                    }
-                    eprintln!("dialtone: {what}");
-                    ended_calls += 1;
-                    if ended_calls >= args.calls {
-                        return Ok(());
-                    }
-                }
-                _ => {}
-            },
-            _ => {}
-        }
-    }
-}
-
-/// Starts the scripted part once the account is usable: place the call, or start the stay timer.
-async fn begin(
-    phone: &Phone,
-    args: &PhoneArgs,
-    cancel_after: Option<Duration>,
-    stay: Duration,
-    call_id: &mut Option<u64>,
-    timer: &mut Option<(tokio::time::Instant, u64)>,
-    stay_until: &mut Option<tokio::time::Instant>,
-) -> anyhow::Result<()> {
-    if let Some(target) = args.call.as_deref() {
-        let id = phone.call(target).await?;
-        *call_id = Some(id);
-        if let Some(d) = cancel_after {
-            *timer = Some((tokio::time::Instant::now() + d, id));
-        }
-    } else if !args.auto_answer {
-        *stay_until = Some(tokio::time::Instant::now() + stay);
-    }
-    Ok(())
 }

@@ -1,0 +1,260 @@
+//! One call's offer/answer state (RFC 3264) next to its media object.
+//!
+//! A [`CallSession`] owns the call's [`Negotiator`] and its [`CallMedia`]. Every SDP we send comes from the
+//! negotiator: the initial offer or answer, hold re-offers (`a=sendonly`, RFC 3264 §8.4) and resume re-offers
+//! (`a=sendrecv`), and answers to the peer's re-offers, whose direction is the offer's reversed and limited by ours
+//! (§6.1: their `sendonly` gets our `recvonly`). An offer of ours is kept as a [`PendingOffer`] token until its
+//! answer arrives; a refused re-INVITE drops the token and the previous descriptions stay in force (§8, RFC 3261
+//! §14.1). Each completed exchange is applied to the media object.
+//!
+//! Hold is tracked both ways: `local` once the peer answered our hold offer, `remote` when the peer's description
+//! stops it receiving from us (`sendonly`/`inactive`, or the RFC 2543 `c=0.0.0.0` that RFC 3264 §8.4 still asks us to
+//! understand).
+
+use super::super::event::{Held, PhoneEvent};
+use super::super::media::CallMedia;
+use dialtone_sdp::{
+    CodecName, CodecPolicy, Direction, MediaKind, Negotiated, NegotiatedMedia, Negotiator,
+    PendingOffer, SdpError, SessionDescription, SessionParams,
+};
+use std::net::SocketAddr;
+
+/// Why a description could not be used.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SessionError {
+    /// The body is not UTF-8 text.
+    #[error("the session description is not text")]
+    NotText,
+    /// Parsing or negotiation failed.
+    #[error(transparent)]
+    Sdp(#[from] SdpError),
+}
+
+impl SessionError {
+    /// The status to refuse a peer's offer with: 488 when nothing in it fits (RFC 3261 §13.3.1.3), 400 when it
+    /// cannot be read.
+    pub(crate) fn status(&self) -> u16 {
+        match self {
+            SessionError::Sdp(SdpError::NoAcceptableMedia { .. })
+            | SessionError::Sdp(SdpError::Media { .. }) => 488,
+            _ => 400,
+        }
+    }
+}
+
+/// An offer of ours waiting for its answer.
+struct OurOffer {
+    token: PendingOffer,
+    /// The offer puts the call on hold.
+    hold: bool,
+}
+
+/// What answering the peer's offer produced.
+pub(crate) struct Answered {
+    /// Our answer.
+    pub sdp: Vec<u8>,
+    /// An offer of ours was superseded by the peer's (glare): `Some(hold)` to make it again.
+    pub superseded: Option<bool>,
+}
+
+/// The offer/answer state and media of one call.
+pub(crate) struct CallSession {
+    negotiator: Negotiator,
+    media: CallMedia,
+    pending: Option<OurOffer>,
+    local_hold: bool,
+    remote_hold: bool,
+    /// The peer description applied last, to tell a new one from a repeat.
+    last_remote: Option<Vec<u8>>,
+}
+
+/// The codecs this build offers and accepts: G.711 both laws and RFC 4733 events (the audio issue widens this).
+fn policy() -> CodecPolicy {
+    CodecPolicy::new(vec![
+        CodecName::Ulaw,
+        CodecName::Alaw,
+        CodecName::TelephoneEvent,
+    ])
+}
+
+fn text(sdp: &[u8]) -> Result<SessionDescription, SessionError> {
+    let text = std::str::from_utf8(sdp).map_err(|_| SessionError::NotText)?;
+    Ok(SessionDescription::parse(text)?)
+}
+
+impl CallSession {
+    /// A session around `media`; `session_id` goes into our `o=` lines.
+    pub(crate) fn new(media: CallMedia, session_id: u64) -> CallSession {
+        CallSession {
+            negotiator: Negotiator::new(policy(), session_id, 1),
+            media,
+            pending: None,
+            local_hold: false,
+            remote_hold: false,
+            last_remote: None,
+        }
+    }
+
+    /// Takes the media object out (an INVITE with Replaces takes over the replaced call's media).
+    pub(crate) fn into_media(self) -> CallMedia {
+        self.media
+    }
+
+    /// The media object.
+    pub(crate) fn media(&self) -> &CallMedia {
+        &self.media
+    }
+
+    fn params(&self, hold: bool) -> SessionParams {
+        let local = self.media.local_addr();
+        let mut params = SessionParams::new(local.ip(), local.port());
+        params.direction = if hold {
+            Direction::SendOnly
+        } else {
+            Direction::SendRecv
+        };
+        params
+    }
+
+    /// Makes an offer (initial, hold or resume); its answer goes to [`CallSession::accept_answer`].
+    pub(crate) fn offer(&mut self, hold: bool) -> Result<Vec<u8>, SessionError> {
+        let params = self.params(hold);
+        let (sdp, token) = self.negotiator.create_offer(&params)?;
+        self.pending = Some(OurOffer { token, hold });
+        Ok(sdp.to_string().into_bytes())
+    }
+
+    /// Whether an offer of ours awaits its answer.
+    pub(crate) fn has_pending_offer(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Gives up our pending offer (the re-INVITE was refused): the session stays as it was. Returns whether the
+    /// offer was a hold.
+    pub(crate) fn abandon_offer(&mut self) -> Option<bool> {
+        self.pending.take().map(|p| p.hold)
+    }
+
+    /// Answers the peer's offer and applies the result.
+    pub(crate) fn answer(&mut self, offer: &[u8]) -> Result<Answered, SessionError> {
+        let parsed = text(offer)?;
+        let params = self.params(self.local_hold);
+        let (answer, negotiated) = self.negotiator.answer_offer(&parsed, &params)?;
+        // The negotiator refuses the token of an offer made before this exchange.
+        let superseded = self.pending.take().map(|p| p.hold);
+        self.last_remote = Some(offer.to_vec());
+        self.apply(&negotiated, self.local_hold);
+        Ok(Answered {
+            sdp: answer.to_string().into_bytes(),
+            superseded,
+        })
+    }
+
+    /// The peer's answer to our pending offer; without one (the peer answered a session refresh with a new
+    /// description, or offered in the ACK to its own SDP-less re-INVITE), the description is applied as far as it
+    /// can be read: where to send and the direction.
+    pub(crate) fn accept_answer(&mut self, answer: &[u8]) -> Result<(), SessionError> {
+        if self.last_remote.as_deref() == Some(answer) && self.pending.is_none() {
+            return Ok(());
+        }
+        let parsed = text(answer)?;
+        match self.pending.take() {
+            Some(ours) => {
+                let negotiated = self.negotiator.accept_answer(ours.token, &parsed)?;
+                self.last_remote = Some(answer.to_vec());
+                self.apply(&negotiated, ours.hold);
+            }
+            None => {
+                self.last_remote = Some(answer.to_vec());
+                self.apply_unmatched(&parsed);
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, negotiated: &Negotiated, hold: bool) {
+        self.local_hold = hold;
+        match negotiated.audio() {
+            Some(audio) => {
+                self.media.apply(audio);
+                let held_address = audio.remote_rtp.ip().is_unspecified();
+                self.remote_hold = !audio.direction.sends() || held_address;
+            }
+            None => {
+                let rejected = negotiated.media.iter().any(|m| {
+                    matches!(m, NegotiatedMedia::Rejected { media, .. } if MediaKind::from_media(media) == Some(MediaKind::Audio))
+                });
+                if rejected {
+                    self.media.disable();
+                }
+            }
+        }
+    }
+
+    /// Reads the first audio stream of a description that answers no offer of ours.
+    fn apply_unmatched(&mut self, sdp: &SessionDescription) {
+        let Some(audio) = sdp
+            .media
+            .iter()
+            .find(|m| MediaKind::from_media(&m.media) == Some(MediaKind::Audio) && m.port != 0)
+        else {
+            return;
+        };
+        let ip = audio
+            .connections
+            .first()
+            .or(sdp.connection.as_ref())
+            .and_then(|c| c.ip());
+        let Some(ip) = ip else {
+            return;
+        };
+        let declared = audio
+            .direction()
+            .or_else(|| sdp.direction())
+            .unwrap_or_default();
+        let theirs = if ip.is_unspecified() {
+            declared.intersect(Direction::SendOnly)
+        } else {
+            declared
+        };
+        let ours = if self.local_hold {
+            Direction::SendOnly
+        } else {
+            Direction::SendRecv
+        };
+        let direction = Direction::answer_to(theirs, ours);
+        self.media
+            .update_remote(SocketAddr::new(ip, audio.port), direction);
+        self.remote_hold = !direction.sends() || ip.is_unspecified();
+    }
+
+    /// Who holds the call, if anyone.
+    pub(crate) fn held(&self) -> Option<Held> {
+        match (self.local_hold, self.remote_hold) {
+            (false, false) => None,
+            (true, false) => Some(Held::Local),
+            (false, true) => Some(Held::Remote),
+            (true, true) => Some(Held::Both),
+        }
+    }
+
+    /// Whether we hold the call.
+    pub(crate) fn local_hold(&self) -> bool {
+        self.local_hold
+    }
+
+    /// The `media` event for call `id`, once something was negotiated.
+    pub(crate) fn media_event(&self, id: u64) -> Option<PhoneEvent> {
+        let codec = self.media.codec()?;
+        let remote = self.media.remote()?;
+        Some(PhoneEvent::Media {
+            id,
+            codec: format!("{}/{}", codec.name.encoding(), codec.clock_rate),
+            payload_type: codec.payload_type,
+            remote: remote.to_string(),
+            local: self.media.local_addr().to_string(),
+            direction: self.media.direction().as_str().to_string(),
+            telephone_event: self.media.telephone_event().map(|t| t.payload_type),
+        })
+    }
+}

@@ -1,0 +1,127 @@
+//! End to end: the in-call controls of the real `dialtone-app` window (WebKitGTK under Xvfb, driven by WebDriver),
+//! against scripted SIPp peers that check every request the clicks send. Connected without registering, the window
+//! calls a SIPp UAS and presses keypad 5 (INFO `Signal=5`), Hold (`a=sendonly`, the status shows HOLD and the button
+//! turns to Resume), Resume (`a=sendrecv`), sends a message in the call (MESSAGE), then transfers the call blind
+//! (REFER to carol; the peer's NOTIFY 200 ends the call as transferred). A second SIPp answers for carol's presence:
+//! Watch shows her "away — Busy". Mute stays disabled (it needs the audio path). Screenshots go to
+//! `target/screenshots/`.
+
+mod support;
+
+use dialtone_testkit::{free_port, Scenario, Sipp, SippArgs};
+use std::time::{Duration, Instant};
+use support::*;
+
+const T: Duration = Duration::from_secs(20);
+
+/// Waits until SIPp's trace contains `needle` (what the last click should have sent).
+fn wait_trace(sipp: &Sipp, needle: &str) {
+    let deadline = Instant::now() + T;
+    while !sipp.messages().contains(needle) {
+        assert!(
+            Instant::now() < deadline,
+            "SIPp never saw {needle:?}; trace:\n{}",
+            sipp.messages()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn window_in_call_controls_reach_the_peer() {
+    let shots = screenshot_dir();
+    let xvfb = Xvfb::start();
+    let driver = TauriDriver::start(&xvfb.display, &shots.join("tauri-driver-incall.log"));
+    let app = std::path::PathBuf::from(env!("CARGO_BIN_EXE_dialtone-app"));
+    let s = Session::new(&driver, &app);
+
+    let peer = Sipp::uas(
+        Scenario::peer("incall_uas_window_controls.xml"),
+        SippArgs::new(free_port()),
+    )
+    .expect("start the sipp peer");
+    let carol = Sipp::uas(
+        Scenario::peer("incall_uas_presence_agent.xml"),
+        SippArgs::new(free_port()),
+    )
+    .expect("start the sipp presence agent");
+
+    // Connect without registering: calls and requests go straight to their target.
+    s.type_into("#server-url", &format!("127.0.0.1:{}", peer.addr().port()));
+    s.type_into("#login", "alice");
+    s.click("#register-required");
+    s.click("#connect");
+    s.wait_text("#status-line", T, |t| t.contains("without registering"));
+    for css in [
+        "#hold",
+        "#transfer",
+        "#consult",
+        "#complete-transfer",
+        "#mute",
+    ] {
+        assert_eq!(
+            s.property(css, "disabled"),
+            serde_json::json!(true),
+            "{css} is enabled without a call"
+        );
+    }
+
+    s.type_into(
+        "#callee",
+        &format!("sip:svc@127.0.0.1:{}", peer.addr().port()),
+    );
+    s.click("#call");
+    s.wait_text("#call-status", T, |t| t.starts_with("ESTABLISHED"));
+    assert_eq!(s.property("#hold", "disabled"), serde_json::json!(false));
+    assert_eq!(
+        s.property("#mute", "disabled"),
+        serde_json::json!(true),
+        "Mute needs the audio path"
+    );
+
+    s.click("#keypad button[data-dtmf='5']");
+    wait_trace(&peer, "Signal=5");
+
+    s.click("#hold");
+    let held = s.wait_text("#call-status", T, |t| t.starts_with("HOLD"));
+    assert!(held.contains("you hold the call"), "{held}");
+    assert_eq!(s.text("#hold"), "Resume");
+    xvfb.screenshot(&shots.join("05-on-hold.png"));
+    s.click("#hold");
+    s.wait_text("#call-status", T, |t| t.starts_with("ESTABLISHED"));
+    assert_eq!(s.text("#hold"), "Hold");
+
+    s.type_into("#message-text", "hello from the window");
+    s.click("#send-message");
+    s.wait_text("#message-log", T, |t| t.contains("hello from the window ✓"));
+
+    s.type_into(
+        "#watch-target",
+        &format!("sip:carol@127.0.0.1:{}", carol.addr().port()),
+    );
+    s.click("#watch");
+    let watched = s.wait_text("#presence-list", T, |t| t.contains("away"));
+    assert!(watched.contains("Busy"), "{watched}");
+    xvfb.screenshot(&shots.join("06-message-and-presence.png"));
+
+    s.type_into("#transfer-target", "sip:carol@127.0.0.1:5999");
+    s.click("#transfer");
+    let ended = s.wait_text("#call-status", T, |t| t.starts_with("FINISH"));
+    assert!(ended.contains("transferred"), "{ended}");
+    let transfer = s.text("#transfer-status");
+    assert!(transfer.contains("200 OK"), "{transfer}");
+    xvfb.screenshot(&shots.join("07-transferred.png"));
+
+    let outcome = peer.wait().expect("sipp peer finished");
+    assert!(
+        outcome.success(),
+        "the peer did not see every request:\n{outcome}"
+    );
+
+    s.click("#disconnect");
+    let outcome = carol.wait().expect("sipp presence agent finished");
+    assert!(
+        outcome.success(),
+        "the presence agent did not see the subscription through:\n{outcome}"
+    );
+}
