@@ -17,6 +17,9 @@ pub struct ChildGuard {
 
 impl ChildGuard {
     pub fn spawn(name: &'static str, cmd: &mut Command) -> ChildGuard {
+        // Its own process group, so stopping it also stops what it started (tauri-driver → WebKitWebDriver → app).
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
         let child = cmd.spawn().unwrap_or_else(|e| {
             panic!(
                 "cannot start {name} ({e}); run scripts/setup.sh to install the test dependencies"
@@ -32,24 +35,28 @@ impl ChildGuard {
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
-        // SIGTERM first so tauri-driver can end the app it started; then make sure.
-        unsafe_kill(self.child.id(), "TERM");
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
+        // SIGTERM to the whole group first so tauri-driver can end the app it started; whatever of the group is
+        // still there after a grace period (the app, WebKitWebDriver, the bus) gets SIGKILL.
+        let group = format!("-{}", self.child.id());
+        kill_group(&group, "TERM");
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline && !matches!(self.child.try_wait(), Ok(Some(_))) {
             std::thread::sleep(Duration::from_millis(50));
         }
+        std::thread::sleep(Duration::from_millis(200));
+        kill_group(&group, "KILL");
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-fn unsafe_kill(pid: u32, signal: &str) {
+/// Signals the process group this guard created (a negative PID): only our own children are in it.
+fn kill_group(group: &str, signal: &str) {
     let _ = Command::new("kill")
         .arg(format!("-{signal}"))
-        .arg(pid.to_string())
+        .arg("--")
+        .arg(group)
+        .stderr(Stdio::null())
         .status();
 }
 

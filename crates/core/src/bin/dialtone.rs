@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Register (unless --no-register), then place or answer a call, printing JSON lines.
-    Phone(PhoneArgs),
+    Phone(Box<PhoneArgs>),
     /// Run the built-in relay (registrar, proxy, media relay) headless, printing JSON lines.
     Relay(dialtone_core::relay::RelayArgs),
 }
@@ -203,7 +203,7 @@ fn main() -> ExitCode {
     };
     let result = rt.block_on(async {
         match cli.command {
-            Cmd::Phone(args) => phone(args).await,
+            Cmd::Phone(args) => phone(*args).await,
             Cmd::Relay(args) => dialtone_core::relay::cli::run(args).await,
         }
     });
