@@ -23,7 +23,7 @@ PKGS=(
   # tools used by the test scripts
   iproute2 procps python3 openssl
   # browser tests: headless Chromium driven by playwright-core (node), RTP counters in a test netns
-  chromium nodejs npm nftables
+  chromium nftables
 )
 
 missing=()
@@ -34,6 +34,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# Node.js for the browser test harness: many machines already have a Node.js of their own (with npm inside);
+# Debian's separate npm package conflicts with those, so install Debian's only when there is no node/npm at all.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "setup: installing nodejs npm"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
 fi
 # Kamailio's Debian package starts a system service on install; we never use it.
 if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now kamailio >/dev/null 2>&1 || true; fi
