@@ -209,7 +209,27 @@ impl Session {
     pub fn new(driver: &TauriDriver, application: &Path) -> Session {
         let base = format!("http://127.0.0.1:{}", driver.port);
         let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": application}}}});
-        let resp = post(&format!("{base}/session"), &caps);
+        // tauri-driver answers an empty reply when its WebKitWebDriver is not accepting yet (seen under load even
+        // after the port opened): try a few times before failing.
+        let url = format!("{base}/session");
+        let mut attempt = 0;
+        let resp = loop {
+            attempt += 1;
+            match ureq::post(&url)
+                .timeout(Duration::from_secs(60))
+                .send_json(caps.clone())
+            {
+                Ok(r) => break r.into_json::<Value>().unwrap_or(Value::Null),
+                Err(ureq::Error::Status(_, r)) => {
+                    break r.into_json::<Value>().unwrap_or(Value::Null)
+                }
+                Err(e) if attempt < 5 => {
+                    eprintln!("WebDriver session attempt {attempt} failed: {e}; retrying");
+                    std::thread::sleep(Duration::from_secs(2));
+                }
+                Err(e) => panic!("WebDriver POST {url}: {e}"),
+            }
+        };
         let id = resp["value"]["sessionId"]
             .as_str()
             .unwrap_or_else(|| panic!("no WebDriver session: {resp}"))
