@@ -1,3 +1,5 @@
-//! Caller-seeded randomness (shared with the SIP crates): see [`dialtone_rand`].
+//! Caller-seeded randomness (shared with the SIP crates): see the `dialtone-rand` crate.
 
-pub use dialtone_rand::{Random, Xorshift};
+use dialtone_rand as seeded;
+
+pub use seeded::{Random, Xorshift};
