@@ -9,7 +9,9 @@
 //! `session`, hold and resume), `transfer` (REFER both ways, INVITE with Replaces), `messaging` (DTMF and MESSAGE)
 //! and `presence` (PUBLISH, SUBSCRIBE).
 
+mod address;
 mod calls;
+mod command;
 mod messaging;
 mod presence;
 mod session;
@@ -17,102 +19,24 @@ mod transfer;
 
 use crate::account::{Account, AccountForm, ServerAddress, Transport};
 use crate::error::PhoneError;
-use crate::event::{
-    CallState, Direction, DtmfMethod, Held, PhoneEvent, PresenceStatus, RegistrationState,
-};
+use crate::event::{CallState, Direction, DtmfMethod, Held, PhoneEvent, RegistrationState};
 use crate::transport::{ConnectOptions, TransportConfig, TransportEvent, Transports};
-use dialtone_sip::auth::Credentials;
 use dialtone_sip::transport::{Peer, TransportKind};
 use dialtone_sip::ua::{
-    self, CallId, MessageId, PubId, RegId, RegisterConfig, SubId, UaConfig, UaEvent, UaOutput,
-    UserAgent,
+    self, CallId, MessageId, PubId, RegId, SubId, UaConfig, UaEvent, UaOutput, UserAgent,
 };
-use dialtone_sip_message::{NameAddr, Scheme, Uri};
+use dialtone_sip_message::{NameAddr, Uri};
 use session::CallSession;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc};
 
-type Reply<T> = oneshot::Sender<Result<T, PhoneError>>;
+pub(crate) use command::Command;
 
-/// Commands from [`crate::Phone`] to the driver.
-pub(crate) enum Command {
-    Connect {
-        form: Box<AccountForm>,
-        reply: Reply<()>,
-    },
-    Disconnect {
-        reply: Reply<()>,
-    },
-    Call {
-        target: String,
-        reply: Reply<u64>,
-    },
-    Answer {
-        id: u64,
-        reply: Reply<()>,
-    },
-    Decline {
-        id: u64,
-        reply: Reply<()>,
-    },
-    Hangup {
-        id: u64,
-        reply: Reply<()>,
-    },
-    Hold {
-        id: u64,
-        hold: bool,
-        reply: Reply<()>,
-    },
-    Transfer {
-        id: u64,
-        target: String,
-        reply: Reply<()>,
-    },
-    AttendedTransfer {
-        id: u64,
-        consult: u64,
-        reply: Reply<()>,
-    },
-    SetDtmfMethod {
-        method: DtmfMethod,
-        reply: Reply<()>,
-    },
-    Dtmf {
-        id: u64,
-        digits: String,
-        method: Option<DtmfMethod>,
-        reply: Reply<DtmfMethod>,
-    },
-    Message {
-        target: String,
-        text: String,
-        reply: Reply<u64>,
-    },
-    MessageInCall {
-        id: u64,
-        text: String,
-        reply: Reply<u64>,
-    },
-    SetPresence {
-        status: PresenceStatus,
-        reply: Reply<()>,
-    },
-    Publish {
-        reply: Reply<()>,
-    },
-    Subscribe {
-        target: String,
-        reply: Reply<u64>,
-    },
-    Unsubscribe {
-        id: u64,
-        reply: Reply<()>,
-    },
-}
+pub(crate) use address::callee_uri;
+use address::{contact_uri, credentials, proxy_uri, register_config};
 
 /// How the driver binds and behaves.
 #[derive(Clone, Debug, Default)]
@@ -321,17 +245,6 @@ fn route_source(dest: SocketAddr) -> Result<IpAddr, PhoneError> {
         .map_err(|e| PhoneError::Network(e.to_string()))
 }
 
-fn sip_uri(text: &str) -> Result<Uri, String> {
-    Uri::parse(text).map_err(|e| e.to_string())
-}
-
-fn host_for_uri(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => format!("[{v6}]"),
-    }
-}
-
 impl Driver {
     pub(crate) fn new(
         options: DriverOptions,
@@ -470,121 +383,6 @@ impl Driver {
                 UaOutput::Event(event) => active.on_ua_event(&self.env, event).await,
             }
         }
-    }
-
-    async fn handle_command(&mut self, cmd: Command) {
-        match cmd {
-            Command::Connect { form, reply } => {
-                let result = self.connect(*form).await;
-                let _ = reply.send(result);
-            }
-            Command::Disconnect { reply } => {
-                self.close(true).await;
-                let _ = reply.send(Ok(()));
-            }
-            Command::Call { target, reply } => {
-                let result = match self.active.as_mut() {
-                    Some(active) => active.call(&self.env, &target).await,
-                    None => Err(PhoneError::NotConnected),
-                };
-                let _ = reply.send(result);
-            }
-            Command::Answer { id, reply } => {
-                let result = match self.active.as_mut() {
-                    Some(active) => active.answer(&self.env, id).await,
-                    None => Err(PhoneError::NotConnected),
-                };
-                let _ = reply.send(result);
-            }
-            Command::Decline { id, reply } => {
-                let result = self.with_call(id, |ua, call| ua.reject(now(), call, 603));
-                let _ = reply.send(result);
-            }
-            Command::Hangup { id, reply } => {
-                let result = self.with_call(id, |ua, call| ua.hangup(now(), call));
-                let _ = reply.send(result);
-            }
-            Command::Hold { id, hold, reply } => {
-                let result = self.active().and_then(|a| a.hold(id, hold));
-                let _ = reply.send(result);
-            }
-            Command::Transfer { id, target, reply } => {
-                let result = self.active().and_then(|a| a.transfer(id, &target));
-                let _ = reply.send(result);
-            }
-            Command::AttendedTransfer { id, consult, reply } => {
-                let result = self.active().and_then(|a| a.attended_transfer(id, consult));
-                let _ = reply.send(result);
-            }
-            Command::SetDtmfMethod { method, reply } => {
-                self.dtmf_method = method;
-                let _ = reply.send(Ok(()));
-            }
-            Command::Dtmf {
-                id,
-                digits,
-                method,
-                reply,
-            } => {
-                let method = method.unwrap_or(self.dtmf_method);
-                let result = match self.active.as_mut() {
-                    Some(active) => active.send_dtmf(&self.env, id, &digits, method),
-                    None => Err(PhoneError::NotConnected),
-                };
-                let _ = reply.send(result);
-            }
-            Command::Message {
-                target,
-                text,
-                reply,
-            } => {
-                let result = match self.active.as_mut() {
-                    Some(active) => active.send_message(&self.env, &target, &text).await,
-                    None => Err(PhoneError::NotConnected),
-                };
-                let _ = reply.send(result);
-            }
-            Command::MessageInCall { id, text, reply } => {
-                let result = match self.active.as_mut() {
-                    Some(active) => active.send_message_in_call(&self.env, id, &text),
-                    None => Err(PhoneError::NotConnected),
-                };
-                let _ = reply.send(result);
-            }
-            Command::SetPresence { status, reply } => {
-                let result = self.active().map(|a| a.set_presence(&status));
-                let _ = reply.send(result);
-            }
-            Command::Publish { reply } => {
-                let result = self.active().map(Active::publish_presence);
-                let _ = reply.send(result);
-            }
-            Command::Subscribe { target, reply } => {
-                let result = match self.active.as_mut() {
-                    Some(active) => active.subscribe_presence(&self.env, &target).await,
-                    None => Err(PhoneError::NotConnected),
-                };
-                let _ = reply.send(result);
-            }
-            Command::Unsubscribe { id, reply } => {
-                let result = self.active().and_then(|a| a.unsubscribe_presence(id));
-                let _ = reply.send(result);
-            }
-        }
-    }
-
-    fn active(&mut self) -> Result<&mut Active, PhoneError> {
-        self.active.as_mut().ok_or(PhoneError::NotConnected)
-    }
-
-    fn with_call(
-        &mut self,
-        handle: u64,
-        f: impl FnOnce(&mut UserAgent, CallId) -> Result<(), ua::UaError>,
-    ) -> Result<(), PhoneError> {
-        let active = self.active()?;
-        let call = active.find_call(handle)?;
-        f(&mut active.ua, call).map_err(|e| PhoneError::WrongState(e.to_string()))
     }
 
     async fn connect(&mut self, form: AccountForm) -> Result<(), PhoneError> {
@@ -893,114 +691,5 @@ impl Active {
             reason,
             expires,
         });
-    }
-}
-
-fn credentials(account: &Account) -> Option<Credentials> {
-    (!account.password.is_empty()).then(|| {
-        Credentials::new(
-            account.auth_name.clone(),
-            account.password.expose().to_string(),
-        )
-    })
-}
-
-fn proxy_uri(proxy: &ServerAddress) -> Uri {
-    let host = if proxy.host.contains(':') {
-        format!("[{}]", proxy.host)
-    } else {
-        proxy.host.clone()
-    };
-    let mut uri = Uri::sip(None, &host, Some(proxy.port));
-    if proxy.transport != Transport::Udp {
-        uri.params
-            .push(("transport".into(), Some(proxy.transport.as_str().into())));
-    }
-    uri.params.push(("lr".into(), None));
-    uri
-}
-
-fn contact_uri(account: &Account, ip: IpAddr, port: u16) -> Uri {
-    let mut uri = Uri::sip(Some(&account.login), &host_for_uri(ip), Some(port));
-    let t = account.next_hop().transport;
-    if t != Transport::Udp {
-        uri.params
-            .push(("transport".into(), Some(t.as_str().into())));
-    }
-    uri
-}
-
-fn register_config(account: &Account, ip: IpAddr, hop: Peer, port: u16) -> RegisterConfig {
-    let domain = &account.domain;
-    let registrar = Uri::sip(None, domain, None);
-    let aor = Uri::sip(Some(&account.login), domain, None);
-    let mut config = RegisterConfig::new(registrar, aor, contact_uri(account, ip, port), hop);
-    config.credentials = credentials(account);
-    config.expires = REGISTER_EXPIRES;
-    config.outbound_proxy = account.outbound_proxy.as_ref().map(proxy_uri);
-    config.display_name = (!account.display_name.is_empty()).then(|| account.display_name.clone());
-    config
-}
-
-/// What the user typed in the callee field, as a SIP URI: `sip:`/`sips:` URIs as they are, `tel:` numbers and bare
-/// users at our domain, `user@host` with `sip:` prepended.
-pub(crate) fn callee_uri(target: &str, domain: &str) -> Result<Uri, String> {
-    let target = target.trim();
-    if target.is_empty() {
-        return Err("nobody to call: the callee is empty".into());
-    }
-    let lower = target.to_ascii_lowercase();
-    let text = if lower.starts_with("sip:") || lower.starts_with("sips:") {
-        target.to_string()
-    } else if let Some(number) = lower.strip_prefix("tel:").map(|_| &target[4..]) {
-        let number: String = number
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .chars()
-            .filter(|c| !"-. ()".contains(*c))
-            .collect();
-        if number.is_empty()
-            || !number
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '+' || c == '*' || c == '#')
-        {
-            return Err(format!("\"{target}\" is not a telephone number"));
-        }
-        format!("sip:{number}@{domain};user=phone")
-    } else if target.contains('@') {
-        format!("sip:{target}")
-    } else {
-        dialtone_sip::validate::validate_user_part(target).map_err(|e| e.to_string())?;
-        format!("sip:{target}@{domain}")
-    };
-    let uri = sip_uri(&text)?;
-    match uri.scheme {
-        Scheme::Sip | Scheme::Sips => Ok(uri),
-        _ => Err("only sip:, sips: and tel: addresses can be called".into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn callee_forms() {
-        assert_eq!(
-            callee_uri("bob", "example.com").unwrap().to_string(),
-            "sip:bob@example.com"
-        );
-        assert_eq!(
-            callee_uri("bob@10.0.0.1:5070", "x").unwrap().to_string(),
-            "sip:bob@10.0.0.1:5070"
-        );
-        assert_eq!(
-            callee_uri("tel:+1-555-0100", "pbx").unwrap().to_string(),
-            "sip:+15550100@pbx;user=phone"
-        );
-        assert!(callee_uri("", "x").is_err());
-        assert!(callee_uri("bo b", "x").is_err());
-        assert!(callee_uri("tel:abc", "x").is_err());
     }
 }
