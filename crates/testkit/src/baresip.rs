@@ -43,6 +43,18 @@ pub struct BaresipOpts {
     pub proxy: Option<SocketAddr>,
     /// Digest password for the proxy.
     pub password: Option<String>,
+    /// Real audio instead of the null source and player: what baresip sends and records.
+    pub audio: Option<BaresipAudio>,
+}
+
+/// What a baresip with real audio sends and where it records what it receives.
+#[derive(Debug, Clone)]
+pub struct BaresipAudio {
+    /// The only codec its account offers and accepts, as baresip names it: `PCMU/8000`, `PCMA/8000`,
+    /// `G722/8000/1`, `opus/48000/2`.
+    pub codec: String,
+    /// A WAV file (mono 16-bit) it sends, looped (the `aufile` source).
+    pub play: std::path::PathBuf,
 }
 
 impl BaresipOpts {
@@ -52,6 +64,7 @@ impl BaresipOpts {
             user: user.to_owned(),
             proxy: None,
             password: None,
+            audio: None,
         }
     }
 
@@ -61,6 +74,7 @@ impl BaresipOpts {
             user: user.to_owned(),
             proxy: Some(proxy),
             password: Some(password.to_owned()),
+            audio: None,
         }
     }
 }
@@ -76,6 +90,26 @@ pub struct BaresipEvent {
     pub peer_uri: Option<String>,
     /// The whole JSON object as sent.
     pub raw: String,
+}
+
+impl Baresip {
+    /// The recordings of what baresip decoded from the network (`sndfile`'s `*-dec.wav`), newest last.
+    pub fn received_recordings(&self) -> Vec<std::path::PathBuf> {
+        let mut found: Vec<std::path::PathBuf> = std::fs::read_dir(self.dir.path())
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.ends_with("-dec.wav"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        found
+    }
 }
 
 /// Something read from the control connection.
@@ -124,16 +158,30 @@ impl Baresip {
         let sip_port = sip_port_pair()?;
         let ctrl_port = free_port();
         let rtp = free_port();
+        // With real audio: the WAV goes out through `aufile`, and `sndfile` writes what is decoded from the network
+        // (`*-dec.wav`) into the run's directory; the player stays the timer-paced null one.
+        let (source, audio_modules) = match &opts.audio {
+            Some(audio) => (
+                format!("aufile,{}", audio.play.display()),
+                format!(
+                    "module\t\t\tg722.so\nmodule\t\t\topus.so\nmodule\t\t\taufile.so\n\
+                     module\t\t\tsndfile.so\nsnd_path\t\t{}\n",
+                    dir.path().display()
+                ),
+            ),
+            None => ("aubridge,nil".to_string(), String::new()),
+        };
         let config = format!(
             "poll_method\t\tepoll\n\
              sip_listen\t\t127.0.0.1:{sip_port}\n\
              net_interface\t\t127.0.0.1\n\
              audio_player\t\taubridge,nil\n\
-             audio_source\t\taubridge,nil\n\
+             audio_source\t\t{source}\n\
              audio_alert\t\taubridge,nil\n\
              rtp_ports\t\t{rtp}-{}\n\
              module_path\t\t{MODULE_PATH}\n\
              module\t\t\tg711.so\n\
+             {audio_modules}\
              module\t\t\taubridge.so\n\
              module_app\t\taccount.so\n\
              module_app\t\tmenu.so\n\
@@ -310,6 +358,16 @@ fn not_ready(process: &PeerProcess, reason: String) -> TestkitError {
 
 /// The `accounts` line: answer automatically; register through the proxy when there is one.
 fn account_line(opts: &BaresipOpts) -> String {
+    let codecs = opts
+        .audio
+        .as_ref()
+        .map(|a| format!(";audio_codecs={}", a.codec))
+        .unwrap_or_default();
+    let line = account_base(opts);
+    format!("{}{codecs}\n", line.trim_end())
+}
+
+fn account_base(opts: &BaresipOpts) -> String {
     match opts.proxy {
         Some(proxy) => {
             let mut line = format!(
