@@ -22,7 +22,6 @@ pub const SRTP_KEY_SALT_LEN: usize = 30;
 
 /// An SRTP crypto suite Dialtone runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum SrtpSuite {
     /// `AES_CM_128_HMAC_SHA1_80` (RFC 4568 §6.2.1): AES-128 counter mode, HMAC-SHA1 with
     /// an 80-bit tag; the suite every SDES implementation supports.
