@@ -14,8 +14,9 @@
 //!   (§3.4) and we never negotiate `UNENCRYPTED_SRTCP` (`rtc-srtp` alone would pass
 //!   them through without checking their tag);
 //! * packets from SSRCs that never authenticated are first checked in a scratch context
-//!   that is reset whenever it has seen many of them, so forged packets with random
-//!   SSRCs cannot grow the per-SSRC state of the real one.
+//!   (no replay lists) that is reset whenever it has seen many of them, so forged packets
+//!   with random SSRCs cannot grow the per-SSRC state of the real one, nor set its replay
+//!   window (which `rtc-srtp` initialises before authenticating) ahead of the real stream.
 //!
 //! Failures are values ([`SrtpError`]), never panics; [`CallAudio`](crate::CallAudio)
 //! drops such packets and counts them in [`MediaStats`](crate::MediaStats).
@@ -113,6 +114,7 @@ impl SrtpSession {
 
     /// An RTP packet made SRTP: payload encrypted, MKI (if ours has one) and tag appended.
     pub fn protect_rtp(&mut self, packet: &[u8]) -> Result<Vec<u8>, SrtpError> {
+        rtp_ssrc(packet)?;
         let out = self.outbound.encrypt_rtp(packet).map_err(outbound_error)?;
         Ok(with_mki(out.to_vec(), self.keys.local_key.mki()))
     }
@@ -149,6 +151,11 @@ impl SrtpSession {
 
 /// The receiving side: the real context for SSRCs that authenticated, and a scratch one
 /// that vets packets from unknown SSRCs first.
+///
+/// The scratch context has no replay lists: `rtc-srtp` initialises an SSRC's replay
+/// window from the first packet it *checks*, before authenticating it, so a forged packet
+/// could otherwise set the window far ahead and get the real stream refused as replays.
+/// The real context only ever sees an SSRC's first packet after it authenticated.
 struct Inbound {
     suite: SrtpSuite,
     key: SrtpKey,
@@ -163,7 +170,7 @@ impl Inbound {
     fn new(suite: SrtpSuite, key: SrtpKey) -> Result<Inbound, SrtpError> {
         Ok(Inbound {
             main: context(suite, &key, true)?,
-            probe: context(suite, &key, true)?,
+            probe: context(suite, &key, false)?,
             suite,
             key,
             known_rtp: HashSet::new(),
@@ -219,7 +226,7 @@ impl Inbound {
         check: impl FnOnce(&mut Context) -> Result<(), SharedError>,
     ) -> Result<(), SrtpError> {
         if self.probed.len() >= PROBE_SSRCS && !self.probed.contains(&ssrc) {
-            self.probe = context(self.suite, &self.key, true)?;
+            self.probe = context(self.suite, &self.key, false)?;
             self.probed.clear();
         }
         self.probed.insert(ssrc);
@@ -235,13 +242,15 @@ impl Inbound {
     }
 }
 
-fn context(suite: SrtpSuite, key: &SrtpKey, inbound: bool) -> Result<Context, SrtpError> {
+/// A context for `key`; `replay_lists`: with RFC 3711 §3.3.2 replay lists (the receiving
+/// context; not the sending one, and not the scratch one, whose job is authentication only).
+fn context(suite: SrtpSuite, key: &SrtpKey, replay_lists: bool) -> Result<Context, SrtpError> {
     let profile = match suite {
         SrtpSuite::AesCm128HmacSha1_80 => ProtectionProfile::Aes128CmHmacSha1_80,
     };
     let provider =
         rtc_srtp::crypto::default_provider().map_err(|e| SrtpError::Setup(e.to_string()))?;
-    let (srtp_replay, srtcp_replay) = if inbound {
+    let (srtp_replay, srtcp_replay) = if replay_lists {
         (
             Some(srtp_replay_protection(REPLAY_WINDOW)),
             Some(srtcp_replay_protection(REPLAY_WINDOW)),

@@ -376,3 +376,37 @@ fn garbage_and_truncations_never_panic() {
         }
     }
 }
+
+#[test]
+fn a_forged_packet_cannot_push_the_replay_window_ahead_of_the_real_stream() {
+    // rtc-srtp initialises a stream's replay window from the first packet it checks,
+    // authenticated or not: forged packets with the real SSRC and far-ahead indexes,
+    // arriving before the real stream, must not get the real packets refused.
+    let (mut alice, mut bob) = pair();
+    let mut eve = SrtpSession::new(&keys(key(7), key(8))).expect("eve");
+    for seq in [1_000u16, 40_000, 65_000] {
+        let forged = eve.protect_rtp(&rtp(seq, 42, &[1; 40])).expect("protect");
+        assert_eq!(
+            bob.unprotect_rtp(&forged),
+            Err(SrtpError::AuthenticationFailed)
+        );
+    }
+    let mut forged_rtcp = eve.protect_rtcp(&rtcp_rr(42)).expect("protect");
+    let word_at = forged_rtcp.len() - 14;
+    forged_rtcp[word_at..word_at + 4].copy_from_slice(&0xC000_0000u32.to_be_bytes());
+    assert_eq!(
+        bob.unprotect_rtcp(&forged_rtcp),
+        Err(SrtpError::AuthenticationFailed)
+    );
+    for seq in 5..20 {
+        let plain = rtp(seq, 42, &[2; 40]);
+        let packet = alice.protect_rtp(&plain).expect("protect");
+        assert_eq!(bob.unprotect_rtp(&packet), Ok(plain), "seq {seq}");
+    }
+    let report = alice.protect_rtcp(&rtcp_rr(42)).expect("protect");
+    assert_eq!(bob.unprotect_rtcp(&report), Ok(rtcp_rr(42)));
+    // Replays are still caught by the real context.
+    let again = alice.protect_rtp(&rtp(30, 42, &[2; 40])).expect("protect");
+    assert!(bob.unprotect_rtp(&again).is_ok());
+    assert_eq!(bob.unprotect_rtp(&again), Err(SrtpError::Replayed));
+}
