@@ -2,7 +2,7 @@
 //! must have that dominant frequency (after the first second), for each codec.
 //!
 //! - Dialtone ↔ baresip 1.0 (Debian `baresip-core`) through Kamailio, both directions, PCMU, PCMA, G.722 and Opus:
-//!   baresip sends a WAV with `aufile` and records what it decodes with `sndfile`; the `dialtone` CLI sends
+//!   baresip sends a sine with `ausine` and records what it decodes with `sndfile`; the `dialtone` CLI sends
 //!   `--tone` and records with `--record`.
 //! - Dialtone ↔ Dialtone: RFC 4733 DTMF sent from the keypad path and reported on the other side, and `--mute-after`
 //!   silencing what the other side hears while RTP goes on.
@@ -11,9 +11,7 @@ mod cli;
 
 use cli::{is_call, is_reg, Cli};
 use dialtone_devices::analysis::analyze_wav;
-use dialtone_testkit::{
-    write_tone_wav, Baresip, BaresipAudio, BaresipOpts, Kamailio, KamailioOpts,
-};
+use dialtone_testkit::{Baresip, BaresipOpts, Kamailio, KamailioOpts};
 use std::path::Path;
 use std::time::Duration;
 
@@ -40,23 +38,19 @@ fn assert_tone(what: &str, path: &Path, hz: f64) {
     assert!(analysis.rms > 0.02, "{what}: level too low ({analysis:?})");
 }
 
-/// Our codec name, baresip's, and the rate of the WAV baresip sends.
-const CODECS: &[(&str, &str, u32)] = &[
-    ("ulaw", "PCMU/8000", 8000),
-    ("alaw", "PCMA/8000", 8000),
-    ("g722", "G722/8000/1", 16000),
-    ("opus", "opus/48000/2", 48000),
+/// Our codec name and baresip's.
+const CODECS: &[(&str, &str)] = &[
+    ("ulaw", "PCMU/8000"),
+    ("alaw", "PCMA/8000"),
+    ("g722", "G722/8000/1"),
+    ("opus", "opus/48000/2"),
 ];
 
-fn baresip_with_tone(kam: &Kamailio, dir: &Path, codec: &str, rate: u32) -> Baresip {
-    let wav = dir.join(format!("baresip-{}.wav", codec.replace('/', "_")));
-    let channels = if codec.ends_with("/2") { 2 } else { 1 };
-    write_tone_wav(&wav, THEIRS, rate, channels, 30).expect("write baresip's tone");
+fn baresip_with_tone(kam: &Kamailio, codec: &str) -> Baresip {
     let mut opts = BaresipOpts::registered("bob", "bobpw", kam.udp_addr());
-    opts.audio = Some(BaresipAudio {
-        codec: codec.to_string(),
-        play: wav,
-    });
+    opts.audio_codecs = Some(codec.to_string());
+    opts.tone_hz = Some(THEIRS as u32);
+    opts.record = true;
     let mut bob = Baresip::start(opts).expect("start baresip");
     bob.wait_registered(T)
         .expect("baresip registers with kamailio");
@@ -65,7 +59,7 @@ fn baresip_with_tone(kam: &Kamailio, dir: &Path, codec: &str, rate: u32) -> Bare
 
 fn check_both_ways(what: &str, ours: &Path, bob: &Baresip) {
     assert_tone(&format!("{what}: what Dialtone received"), ours, THEIRS);
-    let theirs = bob.received_recordings();
+    let theirs = bob.received_wavs();
     let last = theirs
         .last()
         .unwrap_or_else(|| panic!("{what}: baresip recorded nothing:\n{}", bob.log()));
@@ -85,11 +79,11 @@ fn expected_codec(name: &str) -> &'static str {
 #[test]
 fn dialtone_calls_baresip_through_kamailio_and_both_hear_the_other_tone_for_each_codec() {
     let dir = tempfile::tempdir().expect("temp dir");
-    for (ours, theirs, rate) in CODECS {
+    for (ours, theirs) in CODECS {
         // A fresh proxy per codec: the previous baresip's binding would otherwise still be in its location table.
         let kam = Kamailio::start(KamailioOpts::udp_tcp(USERS)).expect("start kamailio");
         let account = format!("sip:alice@127.0.0.1:{}", kam.udp_addr().port());
-        let bob = baresip_with_tone(&kam, dir.path(), theirs, *rate);
+        let bob = baresip_with_tone(&kam, theirs);
         let record = dir.path().join(format!("alice-out-{ours}.wav"));
         let codecs = format!("{ours},telephone-event");
         let mut alice = Cli::phone(
@@ -137,11 +131,11 @@ fn dialtone_calls_baresip_through_kamailio_and_both_hear_the_other_tone_for_each
 #[test]
 fn baresip_calls_dialtone_through_kamailio_and_both_hear_the_other_tone_for_each_codec() {
     let dir = tempfile::tempdir().expect("temp dir");
-    for (ours, theirs, rate) in CODECS {
+    for (ours, theirs) in CODECS {
         // A fresh proxy per codec: the previous baresip's binding would otherwise still be in its location table.
         let kam = Kamailio::start(KamailioOpts::udp_tcp(USERS)).expect("start kamailio");
         let account = format!("sip:alice@127.0.0.1:{}", kam.udp_addr().port());
-        let mut bob = baresip_with_tone(&kam, dir.path(), theirs, *rate);
+        let mut bob = baresip_with_tone(&kam, theirs);
         let record = dir.path().join(format!("alice-in-{ours}.wav"));
         let codecs = format!("{ours},telephone-event");
         let mut alice = Cli::phone(

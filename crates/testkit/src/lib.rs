@@ -30,16 +30,14 @@ mod ports;
 mod process;
 mod sipp;
 mod tls_server;
-mod wav;
 
-pub use baresip::{Baresip, BaresipAudio, BaresipEvent, BaresipOpts};
+pub use baresip::{Baresip, BaresipEvent, BaresipOpts};
 pub use error::TestkitError;
 pub use kamailio::{Kamailio, KamailioOpts};
 pub use ports::{free_port, free_ports};
 pub use process::{require_binary, PeerProcess};
 pub use sipp::{Scenario, Sipp, SippArgs, SippOutcome, SippTransport};
 pub use tls_server::TlsTestServer;
-pub use wav::write_tone_wav;
 
 /// The repository's `tests/peers` directory (templates and SIPp scenarios).
 pub fn peers_dir() -> std::path::PathBuf {

@@ -61,7 +61,8 @@ impl Active {
         let dest = self.dest_for(&target).await?;
         let handle = env.next_handle();
         let media = self.open_media(env, handle).await?;
-        let mut session = CallSession::new(media, settings, session_id());
+        let mut session =
+            CallSession::new(media, settings, session_id()).with_sdes(self.secure_signaling());
         let offer = session
             .offer(false)
             .map_err(|e| PhoneError::Network(format!("cannot make an SDP offer: {e}")))?;
@@ -94,7 +95,7 @@ impl Active {
         self.answer_with(
             env,
             call,
-            CallSession::new(media, &env.settings, session_id()),
+            CallSession::new(media, &env.settings, session_id()).with_sdes(self.secure_signaling()),
         )
     }
 
@@ -195,7 +196,7 @@ impl Active {
         if let Err(e) = self.answer_with(
             env,
             id,
-            CallSession::new(media, &env.settings, session_id()),
+            CallSession::new(media, &env.settings, session_id()).with_sdes(self.secure_signaling()),
         ) {
             env.emit(PhoneEvent::Error {
                 message: e.to_string(),

@@ -15,7 +15,7 @@ use super::super::event::{Held, PhoneEvent};
 use super::super::media::CallMedia;
 use dialtone_sdp::{
     CodecName, CodecPolicy, Direction, ExtraLine, MediaKind, Negotiated, NegotiatedMedia,
-    Negotiator, PendingOffer, SdpError, SessionDescription, SessionParams,
+    Negotiator, PendingOffer, SdpError, SessionDescription, SessionParams, SrtpPolicy,
 };
 use std::net::SocketAddr;
 
@@ -70,6 +70,8 @@ pub(crate) struct CallSession {
     extra_lines: Vec<ExtraLine>,
     /// Codecs left out of this call.
     strip: Vec<CodecName>,
+    /// SDES-SRTP (RFC 4568): offered with our key only when signaling is TLS/WSS.
+    srtp: SrtpPolicy,
 }
 
 /// How a call's descriptions are made: the phone's codec policy and extra SDP lines, and the call's strip list.
@@ -107,6 +109,14 @@ pub(crate) fn default_policy() -> CodecPolicy {
     ])
 }
 
+impl super::Active {
+    /// Whether our signaling runs over TLS or WSS, so SDES keys may go into SDP.
+    pub(super) fn secure_signaling(&self) -> bool {
+        use dialtone_sip::transport::TransportKind;
+        matches!(self.hop.transport, TransportKind::Tls | TransportKind::Wss)
+    }
+}
+
 fn text(sdp: &[u8]) -> Result<SessionDescription, SessionError> {
     let text = std::str::from_utf8(sdp).map_err(|_| SessionError::NotText)?;
     Ok(SessionDescription::parse(text)?)
@@ -124,7 +134,19 @@ impl CallSession {
             local_hold: false,
             remote_hold: false,
             last_remote: None,
+            srtp: SrtpPolicy::Off,
         }
+    }
+
+    /// SDES-SRTP for this call when `secure_signaling` (TLS or WSS: the keys travel in the SDP): best effort
+    /// (`RTP/AVP` with `a=crypto`, `RTP/SAVP` offers accepted) with a key from the OS kept for the whole call.
+    /// Otherwise off, and an `RTP/SAVP`-only offer is refused with 488.
+    pub(crate) fn with_sdes(mut self, secure_signaling: bool) -> CallSession {
+        let mut key = [0u8; dialtone_sdp::SRTP_KEY_SALT_LEN];
+        if secure_signaling && getrandom::getrandom(&mut key).is_ok() {
+            self.srtp = SrtpPolicy::Offer(dialtone_sdp::SrtpKey::new(key));
+        }
+        self
     }
 
     /// Takes the media object out (an INVITE with Replaces takes over the replaced call's media).
@@ -147,6 +169,7 @@ impl CallSession {
         let mut params = SessionParams::new(local.ip(), local.port());
         params.extra_lines = self.extra_lines.clone();
         params.strip = self.strip.clone();
+        params.srtp = self.srtp.clone();
         params.direction = if hold {
             Direction::SendOnly
         } else {
