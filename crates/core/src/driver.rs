@@ -12,6 +12,7 @@
 mod address;
 mod calls;
 mod command;
+mod dnd;
 mod messaging;
 mod presence;
 mod session;
@@ -59,6 +60,8 @@ pub(crate) struct Env {
     events: broadcast::Sender<PhoneEvent>,
     /// Handles of calls, messages and subscriptions: unique for the phone's life.
     handles: AtomicU64,
+    /// Do-not-disturb (kept across reconnects).
+    dnd: dnd::DoNotDisturb,
 }
 
 impl Env {
@@ -256,6 +259,7 @@ impl Driver {
                 options,
                 events,
                 handles: AtomicU64::new(0),
+                dnd: Default::default(),
             },
             commands,
             active: None,

@@ -180,4 +180,11 @@ impl Phone {
     pub async fn unsubscribe_presence(&self, id: u64) -> Result<(), PhoneError> {
         self.ask(|reply| Command::Unsubscribe { id, reply }).await
     }
+
+    /// Do-not-disturb: `Some(486)` or `Some(480)` refuses every incoming call with that status (reported as a `call`
+    /// event `FINISH` with the code, never rung); `None` lets calls ring again. Kept across reconnects.
+    pub async fn set_do_not_disturb(&self, reject_with: Option<u16>) -> Result<(), PhoneError> {
+        self.ask(|reply| Command::SetDoNotDisturb { reject_with, reply })
+            .await
+    }
 }

@@ -123,6 +123,9 @@ impl Active {
         sdp: Option<Vec<u8>>,
         replaces: Option<CallId>,
     ) {
+        if self.refuse_for_dnd(env, id, &from, replaces.is_some()) {
+            return;
+        }
         let mut info = CallInfo::new(env.next_handle(), Direction::Incoming, from.uri.to_string());
         info.display_name = from.display_name.clone();
         info.remote_offer = sdp;
@@ -199,7 +202,12 @@ impl Active {
                 (state, Some(200), None, false)
             }
             ua::CallState::Finished { reason } => {
-                (CallState::Finish, None, Some(reason.to_string()), true)
+                // A call we refused ends with the code we sent, so it is not taken for a missed one.
+                let code = match reason {
+                    ua::EndReason::Rejected { code } => Some(code),
+                    _ => None,
+                };
+                (CallState::Finish, code, Some(reason.to_string()), true)
             }
             ua::CallState::Failed { code, reason } => {
                 (CallState::Failed, Some(code), Some(reason), true)

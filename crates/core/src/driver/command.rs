@@ -85,6 +85,10 @@ pub(crate) enum Command {
         id: u64,
         reply: Reply<()>,
     },
+    SetDoNotDisturb {
+        reject_with: Option<u16>,
+        reply: Reply<()>,
+    },
 }
 
 impl Driver {
@@ -185,6 +189,9 @@ impl Driver {
             Command::Unsubscribe { id, reply } => {
                 let result = self.active().and_then(|a| a.unsubscribe_presence(id));
                 let _ = reply.send(result);
+            }
+            Command::SetDoNotDisturb { reject_with, reply } => {
+                let _ = reply.send(self.env.dnd.set(reject_with));
             }
         }
     }
