@@ -20,6 +20,8 @@ const COMMANDS: &[&str] = &[
     "set_presence",
     "subscribe_presence",
     "unsubscribe_presence",
+    "os_events",
+    "set_link_action",
 ];
 
 fn main() {

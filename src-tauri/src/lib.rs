@@ -5,19 +5,21 @@
 
 mod commands;
 mod events;
+mod os;
 
 use tauri::Manager;
 
 /// Starts the desktop app and blocks until its window closes.
 pub fn run() {
-    tauri::Builder::default()
+    os::plugins(tauri::Builder::default())
         .setup(|app| {
             // The core runs on Tauri's tokio runtime.
             let phone = tauri::async_runtime::block_on(async {
                 dialtone_core::Phone::start(Default::default())
             });
             events::forward(app.handle().clone(), phone.subscribe());
-            app.manage(phone);
+            app.manage(phone.clone());
+            os::setup(app.handle(), &phone);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -39,6 +41,8 @@ pub fn run() {
             commands::set_presence,
             commands::subscribe_presence,
             commands::unsubscribe_presence,
+            os::os_events,
+            os::set_link_action,
         ])
         .run(tauri::generate_context!())
         .expect("the Dialtone window could not be started");

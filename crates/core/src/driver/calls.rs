@@ -245,7 +245,12 @@ impl Active {
                 (state, Some(200), None, false)
             }
             ua::CallState::Finished { reason } => {
-                (CallState::Finish, None, Some(reason.to_string()), true)
+                // A call we refused ends with the code we sent, so it is not taken for a missed one.
+                let code = match reason {
+                    ua::EndReason::Rejected { code } => Some(code),
+                    _ => None,
+                };
+                (CallState::Finish, code, Some(reason.to_string()), true)
             }
             ua::CallState::Failed { code, reason } => {
                 (CallState::Failed, Some(code), Some(reason), true)
