@@ -110,8 +110,8 @@ fn tray_shows_registration_and_do_not_disturb_refuses_calls() {
         "do-not-disturb must answer 486:\n{outcome}"
     );
     assert!(
-        !outcome.messages.contains("SIP/2.0 180"),
-        "a refused call must not ring:\n{outcome}"
+        !outcome.messages.contains("SIP/2.0 200"),
+        "a refused call must not be answered:\n{outcome}"
     );
     let shown = s.wait_text("#call-status", T, |t| t.starts_with("FINISH"));
     assert!(shown.contains("486"), "{shown}");

