@@ -67,6 +67,14 @@ fn a_second_launch_with_a_link_makes_the_running_app_dial() {
     let app = std::path::PathBuf::from(env!("CARGO_BIN_EXE_dialtone-app"));
     let s = Session::new(&driver, &app);
 
+    // The arguments the automation launch passes are not links (os.js has shown what came before it listened).
+    std::thread::sleep(Duration::from_secs(1));
+    let line = s.text("#status-line");
+    assert!(
+        !line.contains("link"),
+        "the first launch reported a link: {line}"
+    );
+
     s.type_into(
         "#server-url",
         &format!("127.0.0.1:{}", kam.udp_addr().port()),

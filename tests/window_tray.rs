@@ -7,7 +7,7 @@
 //!   registration at a real Kamailio ("Not connected" → "Registered as sip:alice@127.0.0.1").
 //! - Do not disturb: checked from the tray, a call from SIPp through Kamailio is refused with 486 Busy Here (SIPp sees
 //!   the 486), no incoming-call notification is shown and the window shows the call FINISHed with 486; unchecked,
-//!   the next call rings again (and is declined from the window: 603).
+//!   the next call rings again (and is declined from the window: 603, and its notification is withdrawn).
 //! - Quit ends the app.
 //!
 //! Screenshots go to `target/screenshots/`.
@@ -127,9 +127,11 @@ fn tray_shows_registration_and_do_not_disturb_refuses_calls() {
     assert_eq!(dnd["toggle"], 0, "{dnd}");
     s.wait_text("#status-line", T, |t| t.contains("Do not disturb is off"));
     let sipp = caller(&kam);
-    notes.wait_notification("Incoming call from SIPp caller", T);
+    let ringing = notes.wait_notification("Incoming call from SIPp caller", T);
     s.wait_text("#call-status", T, |t| t.starts_with("RING"));
     s.click("#decline");
+    // Declined in the window: its notification is withdrawn.
+    notes.wait_closed(id_of(&ringing), T);
     let outcome = sipp.wait().expect("the caller finished");
     assert!(outcome.success(), "{outcome}");
     assert!(outcome.messages.contains("SIP/2.0 603"), "{outcome}");
