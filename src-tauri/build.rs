@@ -20,6 +20,18 @@ const COMMANDS: &[&str] = &[
     "set_presence",
     "subscribe_presence",
     "unsubscribe_presence",
+    "app_status",
+    "list_profiles",
+    "save_profile",
+    "delete_profile",
+    "connect_profile",
+    "list_devices",
+    "history_list",
+    "peer_suggestions",
+    "delete_history_entry",
+    "mute",
+    "switch_mic",
+    "switch_speaker",
 ];
 
 fn main() {

@@ -91,6 +91,8 @@ fn window_in_call_controls_reach_the_peer() {
     s.wait_text("#call-status", T, |t| t.starts_with("ESTABLISHED"));
     assert_eq!(s.text("#hold"), "Hold");
 
+    // Messages and presence are on the Chat screen.
+    s.click("#tab-chat");
     s.type_into("#message-text", "hello from the window");
     s.click("#send-message");
     s.wait_text("#message-log", T, |t| t.contains("hello from the window ✓"));
@@ -104,6 +106,9 @@ fn window_in_call_controls_reach_the_peer() {
     assert!(watched.contains("Busy"), "{watched}");
     xvfb.screenshot(&shots.join("06-message-and-presence.png"));
 
+    // Back on the Phone screen, the transfer controls fold out.
+    s.click("#tab-phone");
+    s.click("#transfer-toggle");
     s.type_into("#transfer-target", "sip:carol@127.0.0.1:5999");
     s.click("#transfer");
     let ended = s.wait_text("#call-status", T, |t| t.starts_with("FINISH"));

@@ -3,20 +3,24 @@
 //! No protocol logic lives here. Commands (`commands.rs`) take a DTO, call the core once and map errors to
 //! `{ code, message }`; `events.rs` is the one place that turns core events into frontend events.
 
+mod audio_shim;
 mod commands;
 mod events;
+mod stores;
 
 use tauri::Manager;
 
 /// Starts the desktop app and blocks until its window closes.
 pub fn run() {
     tauri::Builder::default()
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(|app| {
             // The core runs on Tauri's tokio runtime.
             let phone = tauri::async_runtime::block_on(async {
                 dialtone_core::Phone::start(Default::default())
             });
             events::forward(app.handle().clone(), phone.subscribe());
+            stores::manage(app.handle(), phone.subscribe());
             app.manage(phone);
             Ok(())
         })
@@ -39,6 +43,18 @@ pub fn run() {
             commands::set_presence,
             commands::subscribe_presence,
             commands::unsubscribe_presence,
+            commands::app_status,
+            commands::list_profiles,
+            commands::save_profile,
+            commands::delete_profile,
+            commands::connect_profile,
+            commands::list_devices,
+            commands::history_list,
+            commands::peer_suggestions,
+            commands::delete_history_entry,
+            commands::mute,
+            commands::switch_mic,
+            commands::switch_speaker,
         ])
         .run(tauri::generate_context!())
         .expect("the Dialtone window could not be started");

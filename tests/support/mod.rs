@@ -151,24 +151,98 @@ impl Xvfb {
     }
 }
 
+/// A private HOME with its own XDG directories, so the app's profiles, history, window state and keyring live in a
+/// temporary directory and never in the user's own.
+pub struct Sandbox {
+    root: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let root = tempfile::tempdir().expect("temporary HOME");
+        for sub in [".config", ".local/share", ".cache", "run"] {
+            std::fs::create_dir_all(root.path().join(sub)).expect("create XDG dir");
+        }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            root.path().join("run"),
+            std::fs::Permissions::from_mode(0o700),
+        )
+        .expect("chmod the runtime dir");
+        Sandbox { root }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// The app's config directory (Tauri's `app_config_dir`: `$XDG_CONFIG_HOME/<identifier>`).
+    pub fn app_config_dir(&self) -> PathBuf {
+        self.home().join(".config").join(APP_IDENTIFIER)
+    }
+
+    /// The app's data directory (Tauri's `app_data_dir`: `$XDG_DATA_HOME/<identifier>`).
+    pub fn app_data_dir(&self) -> PathBuf {
+        self.home().join(".local/share").join(APP_IDENTIFIER)
+    }
+
+    /// Sets HOME and the XDG directories of `cmd` to the sandbox and drops any inherited session bus.
+    pub fn apply(&self, cmd: &mut Command) {
+        let home = self.home();
+        cmd.env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("XDG_CACHE_HOME", home.join(".cache"))
+            .env("XDG_RUNTIME_DIR", home.join("run"))
+            .env_remove("DBUS_SESSION_BUS_ADDRESS");
+    }
+}
+
+/// `identifier` in tauri.conf.json.
+pub const APP_IDENTIFIER: &str = "app.dialtone.desktop";
+
+/// The password that unlocks the sandbox's gnome-keyring login collection.
+pub const SANDBOX_KEYRING_PASSWORD: &str = "sandbox-login";
+
 /// tauri-driver (which starts WebKitWebDriver, which starts our app) under a private session bus.
 pub struct TauriDriver {
     pub port: u16,
     _guard: ChildGuard,
+    _sandbox: Option<Sandbox>,
 }
 
 impl TauriDriver {
+    /// The driver and app in a fresh sandbox HOME, on a session bus without a keyring.
     pub fn start(display: &str, log: &Path) -> TauriDriver {
+        let sandbox = Sandbox::new();
+        let mut driver = Self::start_in(display, log, &sandbox, false);
+        driver._sandbox = Some(sandbox);
+        driver
+    }
+
+    /// The driver and app with `sandbox` as HOME; with `keyring`, an unlocked gnome-keyring (Secret Service) runs
+    /// on the app's session bus.
+    pub fn start_in(display: &str, log: &Path, sandbox: &Sandbox, keyring: bool) -> TauriDriver {
         let driver = require_program("tauri-driver");
         require_program("WebKitWebDriver");
         let dbus = require_program("dbus-run-session");
+        let setup = if keyring {
+            require_program("gnome-keyring-daemon");
+            format!(
+                "echo -n {SANDBOX_KEYRING_PASSWORD} | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
+                 || exit 97;"
+            )
+        } else {
+            String::new()
+        };
         let port = free_port();
         let native_port = free_port();
         let logfile = std::fs::File::create(log).expect("cannot create the driver log");
+        let mut cmd = Command::new(dbus);
+        sandbox.apply(&mut cmd);
         let guard = ChildGuard::spawn(
             "tauri-driver",
-            Command::new(dbus)
-                .arg("--")
+            cmd.args(["--", "sh", "-c", &format!("{setup} exec \"$@\""), "sh"])
                 .arg(driver)
                 .args([
                     "--port",
@@ -188,6 +262,7 @@ impl TauriDriver {
                 return TauriDriver {
                     port,
                     _guard: guard,
+                    _sandbox: None,
                 };
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -276,6 +351,24 @@ impl Session {
             &self.url(&format!("/element/{el}/value")),
             &json!({"text": text}),
         );
+    }
+
+    /// Sends keys to the element without clearing it first (WebDriver key codes like `\u{E007}` for Enter work).
+    pub fn send_keys(&self, css: &str, text: &str) {
+        let el = self.find(css);
+        post(
+            &self.url(&format!("/element/{el}/value")),
+            &json!({"text": text}),
+        );
+    }
+
+    /// Runs a script in the page and returns its result.
+    pub fn execute(&self, script: &str, args: Value) -> Value {
+        post(
+            &self.url("/execute/sync"),
+            &json!({"script": script, "args": args}),
+        )["value"]
+            .clone()
     }
 
     pub fn click(&self, css: &str) {
