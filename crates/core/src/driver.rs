@@ -7,9 +7,10 @@
 //!
 //! The in-call features live in submodules: `calls` (placing and answering calls, offer/answer with a per-call
 //! `session`, hold and resume), `transfer` (REFER both ways, INVITE with Replaces), `messaging` (DTMF and MESSAGE)
-//! and `presence` (PUBLISH, SUBSCRIBE).
+//! and `presence` (PUBLISH, SUBSCRIBE), `audio` (what each call's media reports, mute, device switches).
 
 mod address;
+mod audio;
 mod calls;
 mod command;
 mod messaging;
@@ -18,8 +19,10 @@ mod session;
 mod transfer;
 
 use crate::account::{Account, AccountForm, ServerAddress, Transport};
+use crate::audio::AudioConfig;
 use crate::error::PhoneError;
 use crate::event::{CallState, Direction, DtmfMethod, Held, PhoneEvent, RegistrationState};
+use crate::media::{AudioNotice, NoticeSender};
 use crate::transport::{ConnectOptions, TransportConfig, TransportEvent, Transports};
 use dialtone_sip::transport::{Peer, TransportKind};
 use dialtone_sip::ua::{
@@ -27,6 +30,7 @@ use dialtone_sip::ua::{
 };
 use dialtone_sip_message::{NameAddr, Uri};
 use session::CallSession;
+pub(crate) use session::CallSettings;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -59,6 +63,14 @@ pub(crate) struct Env {
     events: broadcast::Sender<PhoneEvent>,
     /// Handles of calls, messages and subscriptions: unique for the phone's life.
     handles: AtomicU64,
+    /// The audio of the next calls (devices, files, tone; inactivity timeout).
+    audio: AudioConfig,
+    /// Codec policy and extra SDP lines of the next calls.
+    settings: CallSettings,
+    /// Do not disturb: incoming calls are refused with this status (486 or 480).
+    do_not_disturb: Option<u16>,
+    /// Where every call's media reports.
+    notices: NoticeSender,
 }
 
 impl Env {
@@ -75,6 +87,8 @@ impl Env {
 pub(crate) struct Driver {
     env: Env,
     commands: mpsc::Receiver<Command>,
+    /// What the calls' media report.
+    notices: mpsc::UnboundedReceiver<AudioNotice>,
     active: Option<Active>,
     /// The DTMF method of the account (kept across reconnects).
     dtmf_method: DtmfMethod,
@@ -251,13 +265,19 @@ impl Driver {
         commands: mpsc::Receiver<Command>,
         events: broadcast::Sender<PhoneEvent>,
     ) -> Self {
+        let (notice_tx, notices) = mpsc::unbounded_channel();
         Driver {
             env: Env {
                 options,
                 events,
                 handles: AtomicU64::new(0),
+                audio: AudioConfig::default(),
+                settings: CallSettings::default(),
+                do_not_disturb: None,
+                notices: notice_tx,
             },
             commands,
+            notices,
             active: None,
             dtmf_method: DtmfMethod::default(),
         }
@@ -290,6 +310,11 @@ impl Driver {
                         None => std::future::pending().await,
                     }
                 } => self.handle_transport_event(event),
+                Some(notice) = self.notices.recv() => {
+                    if let Some(active) = self.active.as_mut() {
+                        active.on_media_notice(&self.env, notice);
+                    }
+                }
                 _ = async {
                     match wake {
                         Some(at) => tokio::time::sleep_until(at).await,
@@ -602,7 +627,7 @@ impl Active {
                 replaces,
                 ..
             } => self.on_incoming_call(env, id, from, sdp, replaces).await,
-            UaEvent::Call { id, state } => self.on_call_state(env, id, state),
+            UaEvent::Call { id, state } => self.on_call_state(env, id, state).await,
             UaEvent::RemoteSdp { id, sdp } => self.on_remote_sdp(env, id, &sdp),
             UaEvent::RemoteOffer { id, sdp } => self.on_remote_offer(env, id, &sdp),
             UaEvent::OfferFailed { id, code, reason } => {

@@ -44,9 +44,18 @@ pub enum PhoneError {
     /// A socket could not be opened or used.
     #[error("network error: {0}")]
     Network(String),
+    /// The call's audio could not be opened or changed (a device, a WAV file, the RTP ports).
+    #[error("audio: {0}")]
+    Audio(String),
     /// The phone's runtime has stopped.
     #[error("the phone has stopped")]
     Stopped,
+}
+
+impl From<crate::audio::AudioError> for PhoneError {
+    fn from(e: crate::audio::AudioError) -> Self {
+        PhoneError::Audio(e.to_string())
+    }
 }
 
 impl PhoneError {
@@ -62,6 +71,7 @@ impl PhoneError {
             PhoneError::Unsupported(_) => "unsupported",
             PhoneError::Tls { .. } => "tls",
             PhoneError::Network(_) => "network",
+            PhoneError::Audio(_) => "audio",
             PhoneError::Stopped => "stopped",
         }
     }

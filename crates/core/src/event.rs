@@ -330,6 +330,37 @@ pub enum PhoneEvent {
         #[serde(skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
+    /// A call's audio statistics: every second while the media runs, and once more (`final`) when the call ended.
+    Stats {
+        /// Call handle.
+        id: u64,
+        /// The call is over: these are its final figures.
+        #[serde(rename = "final")]
+        final_: bool,
+        /// Codec, packets and bytes both ways, loss, jitter, RTT, jitter-buffer depth and the E-model MOS.
+        stats: dialtone_media::MediaStats,
+    },
+    /// A call's microphone or speaker changed: switched as asked, replaced by the default after it vanished, or not
+    /// available at all (the call goes on with silence sent and nothing played).
+    #[serde(rename = "audio_device")]
+    AudioDevice {
+        /// Call handle.
+        id: u64,
+        /// `microphone` or `speaker`; absent when it concerns both.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        role: Option<crate::audio::DeviceRole>,
+        /// What happened.
+        change: DeviceChange,
+        /// The device (or file, or tone) used before.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        /// The one used now.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+        /// Why, in plain words, when it was not asked for.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// The account's sockets are open: where this phone can be reached (also for calls without registering).
     Listening {
         /// Our SIP contact, e.g. `sip:alice@127.0.0.1:40123`.
@@ -360,6 +391,18 @@ impl PhoneEvent {
             code: None,
         }
     }
+}
+
+/// What happened to a call's audio device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceChange {
+    /// Switched as the user asked.
+    Switched,
+    /// The device vanished or failed; the default one took over.
+    Fallback,
+    /// No device could be opened: silence is sent and nothing is played.
+    Unavailable,
 }
 
 /// A basic presence status (RFC 3863 §4.1.4).

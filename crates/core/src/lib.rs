@@ -34,8 +34,8 @@ pub use account::{AccountForm, FieldError, Transport};
 pub use driver::DriverOptions;
 pub use error::PhoneError;
 pub use event::{
-    CallState, Direction, DtmfMethod, Flow, Held, PhoneEvent, PresenceBasic, PresenceStatus,
-    PublicationState, RegistrationState, SubscriptionState, TransferRole,
+    CallState, DeviceChange, Direction, DtmfMethod, Flow, Held, PhoneEvent, PresenceBasic,
+    PresenceStatus, PublicationState, RegistrationState, SubscriptionState, TransferRole,
 };
 pub use phone::Phone;
 pub use secret::Secret;

@@ -4,7 +4,8 @@
 //! [`PhoneEvent`]s on a broadcast channel. The handle is cheap to clone.
 
 use crate::account::AccountForm;
-use crate::driver::{Command, Driver, DriverOptions};
+use crate::audio::{AudioConfig, SinkChoice, SourceChoice};
+use crate::driver::{CallSettings, Command, Driver, DriverOptions};
 use crate::error::PhoneError;
 use crate::event::{DtmfMethod, PhoneEvent, PresenceStatus};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -60,8 +61,87 @@ impl Phone {
 
     /// Places a call to `target` (a SIP URI, `user`, or `user@host`); returns the call handle.
     pub async fn call(&self, target: &str) -> Result<u64, PhoneError> {
+        self.call_stripping(target, "").await
+    }
+
+    /// Places a call that must not use the codecs in `strip` (a comma list of names: `opus, alaw, ulaw, g729,
+    /// speex16, speex, g722, telephone-event`), on top of the phone's codec policy.
+    pub async fn call_stripping(&self, target: &str, strip: &str) -> Result<u64, PhoneError> {
+        let strip = dialtone_sdp::parse_codec_list(strip)
+            .map_err(|e| PhoneError::InvalidInput(format!("codecs to strip: {e}")))?;
         let target = target.to_owned();
-        self.ask(|reply| Command::Call { target, reply }).await
+        self.ask(|reply| Command::Call {
+            target,
+            strip,
+            reply,
+        })
+        .await
+    }
+
+    /// The audio of the calls placed or answered from now on: microphone and speaker (or a WAV file, a tone,
+    /// silence), the ringer device, the RTP inactivity timeout.
+    pub async fn set_audio(&self, config: AudioConfig) -> Result<(), PhoneError> {
+        self.ask(|reply| Command::SetAudio {
+            config: Box::new(config),
+            reply,
+        })
+        .await
+    }
+
+    /// The codec policy of the calls from now on: `order` is the preference list (`opus, alaw, ulaw, g729, speex16,
+    /// speex, g722, telephone-event`; empty keeps the default order), `excluded_from_offers` the codecs we accept but
+    /// never offer, `extra_lines` SDP bandwidth lines (`b=AS:3000`, `b=TIAS:2500000`, `b=RS:1000`, `b=RR:3000`) put
+    /// after `c=` in our offers and answers.
+    pub async fn set_codecs(
+        &self,
+        order: &str,
+        excluded_from_offers: &str,
+        extra_lines: &[String],
+    ) -> Result<(), PhoneError> {
+        let mut settings = CallSettings::default();
+        if !order.trim().is_empty() {
+            settings.codecs = dialtone_sdp::CodecPolicy::from_lists(order, excluded_from_offers)
+                .map_err(|e| PhoneError::InvalidInput(format!("codec list: {e}")))?;
+        } else {
+            settings.codecs.excluded_from_offers =
+                dialtone_sdp::parse_codec_list(excluded_from_offers).map_err(|e| {
+                    PhoneError::InvalidInput(format!("codecs excluded from offers: {e}"))
+                })?;
+        }
+        settings.extra_lines = extra_lines
+            .iter()
+            .map(|line| dialtone_sdp::ExtraLine::parse(line))
+            .collect::<Result<_, _>>()
+            .map_err(|e| PhoneError::InvalidInput(format!("extra SDP line: {e}")))?;
+        self.ask(|reply| Command::SetCallSettings {
+            settings: Box::new(settings),
+            reply,
+        })
+        .await
+    }
+
+    /// Do not disturb: `Some(486)` (busy), `Some(480)` (unavailable) or `Some(603)` (decline) refuses every incoming
+    /// call at once with that status (reported as a `call` event in state FINISH with the code); `None` turns it off.
+    pub async fn set_do_not_disturb(&self, reject_with: Option<u16>) -> Result<(), PhoneError> {
+        self.ask(|reply| Command::SetDoNotDisturb { reject_with, reply })
+            .await
+    }
+
+    /// Mutes (`true`) or unmutes our microphone in call `id`: silence goes out with the same RTP timing.
+    pub async fn mute(&self, id: u64, muted: bool) -> Result<(), PhoneError> {
+        self.ask(|reply| Command::Mute { id, muted, reply }).await
+    }
+
+    /// Switches the microphone of call `id` during the call (RTP goes on untouched); returns the new source's label.
+    pub async fn switch_mic(&self, id: u64, choice: SourceChoice) -> Result<String, PhoneError> {
+        self.ask(|reply| Command::SwitchMic { id, choice, reply })
+            .await
+    }
+
+    /// Switches the speaker of call `id` during the call; returns the new sink's label.
+    pub async fn switch_speaker(&self, id: u64, choice: SinkChoice) -> Result<String, PhoneError> {
+        self.ask(|reply| Command::SwitchSpeaker { id, choice, reply })
+            .await
     }
 
     /// Answers a ringing incoming call.

@@ -53,6 +53,7 @@ pub struct CallAudioTask {
     mic: SourceSwitch,
     speaker: SinkSwitch,
     rate: u32,
+    dtmf_duration: Duration,
 }
 
 impl CallAudioTask {
@@ -66,6 +67,7 @@ impl CallAudioTask {
         let sockets = PortPair::bind(ip, config.rtp_ports).await?;
         let local = sockets.local_rtp()?;
         let rate = config.device_rate;
+        let dtmf_duration = config.dtmf_duration;
         let (source_choice, sink_choice) = (config.source.clone(), config.sink.clone());
         let (source, sink) = tokio::task::spawn_blocking(move || {
             Ok::<_, AudioError>((
@@ -98,6 +100,7 @@ impl CallAudioTask {
                 mic,
                 speaker,
                 rate,
+                dtmf_duration,
             },
             events,
         ))
@@ -130,9 +133,35 @@ impl CallAudioTask {
     }
 
     async fn apply(&self, media: &AcceptedMedia) -> Result<(), AudioError> {
+        self.apply_queued(media)?
+            .await
+            .map_err(|_| AudioError::Closed)?
+    }
+
+    /// [`update`](Self::update) without waiting: the command is queued in order with the others and its result
+    /// arrives on the returned channel (for the driver, which must not wait on the media).
+    pub(crate) fn apply_queued(
+        &self,
+        media: &AcceptedMedia,
+    ) -> Result<oneshot::Receiver<Result<(), AudioError>>, AudioError> {
         let (tx, rx) = oneshot::channel();
         self.send(Command::Apply(Box::new(media.clone()), tx))?;
-        rx.await.map_err(|_| AudioError::Closed)?
+        Ok(rx)
+    }
+
+    /// [`send_dtmf`](Self::send_dtmf) without waiting: queued in order, its result on the returned channel.
+    pub(crate) fn dtmf_queued(
+        &self,
+        digit: char,
+    ) -> Result<oneshot::Receiver<Result<(), AudioError>>, AudioError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::Dtmf(digit, tx))?;
+        Ok(rx)
+    }
+
+    /// How long each RFC 4733 digit lasts.
+    pub(crate) fn dtmf_duration(&self) -> Duration {
+        self.dtmf_duration
     }
 
     /// Puts the call on hold locally, at once: nothing is played, silence is sent and the
@@ -161,9 +190,9 @@ impl CallAudioTask {
     /// [`AudioConfig::dtmf_duration`]. Digits queue behind each other. Fails when
     /// telephone-event was not negotiated (use SIP INFO then) or the media has not started.
     pub async fn send_dtmf(&self, digit: char) -> Result<(), AudioError> {
-        let (tx, rx) = oneshot::channel();
-        self.send(Command::Dtmf(digit, tx))?;
-        rx.await.map_err(|_| AudioError::Closed)?
+        self.dtmf_queued(digit)?
+            .await
+            .map_err(|_| AudioError::Closed)?
     }
 
     /// Switches what we send to `source` during the call, RTP untouched. A device takes
@@ -171,6 +200,14 @@ impl CallAudioTask {
     /// [`AudioEvent::DeviceSwitched`] follows. Returns the new source's label (the
     /// resolved device id, e.g. `pulseaudio:mic_b`).
     pub async fn switch_mic(&self, source: SourceChoice) -> Result<String, AudioError> {
+        self.switch_mic_detached(source).await
+    }
+
+    /// [`switch_mic`](Self::switch_mic) as a future that does not borrow the handle.
+    pub(crate) fn switch_mic_detached(
+        &self,
+        source: SourceChoice,
+    ) -> impl std::future::Future<Output = Result<String, AudioError>> + Send + 'static {
         let switch = self.mic.clone();
         let rate = self.rate;
         run_blocking(move || match source {
@@ -181,13 +218,20 @@ impl CallAudioTask {
                 switch.switch_to(source).map(|()| label)
             }
         })
-        .await
     }
 
     /// Switches where received audio plays during the call, RTP untouched. Both play until
     /// the new device has started; an [`AudioEvent::DeviceSwitched`] follows. Returns the
     /// new sink's label.
     pub async fn switch_speaker(&self, sink: SinkChoice) -> Result<String, AudioError> {
+        self.switch_speaker_detached(sink).await
+    }
+
+    /// [`switch_speaker`](Self::switch_speaker) as a future that does not borrow the handle.
+    pub(crate) fn switch_speaker_detached(
+        &self,
+        sink: SinkChoice,
+    ) -> impl std::future::Future<Output = Result<String, AudioError>> + Send + 'static {
         let switch = self.speaker.clone();
         let rate = self.rate;
         run_blocking(move || match sink {
@@ -198,7 +242,6 @@ impl CallAudioTask {
                 switch.switch_to(sink).map(|()| label)
             }
         })
-        .await
     }
 
     /// The call's statistics now (`None` before the media started).

@@ -6,6 +6,7 @@ mod script;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
+use dialtone_core::audio::{AudioConfig, SinkChoice, SourceChoice};
 use dialtone_core::{
     AccountForm, DriverOptions, DtmfMethod, Phone, PhoneEvent, PresenceStatus, Secret, Transport,
 };
@@ -33,7 +34,9 @@ Output: one JSON object per line on stdout, its kind in \"event\": registration;
 RING, RING_MEDIA, ESTABLISHED, HOLD with \"held\": local|remote|both, BUSY, FINISH, FAILED; \"replaces\" on a call \
 that replaces another); media (codec, addresses and direction after each offer/answer); transfer (role transferor \
 or transferee, SIP status); transfer_requested; dtmf (flow sent|received); dtmf_failed; message; message_result; \
-publication; subscription; presence; listening; error. Plain-words problems go to stderr.
+publication; subscription; presence; listening; stats (codec, packets, bytes, loss, jitter, RTT, MOS: every \
+--stats-interval seconds and once with \"final\": true when a call ends, before its FINISH); audio_device; error. \
+Plain-words problems go to stderr.
 
 Timing: --hangup-after, --hold-after, --transfer-after, --dtmf-after and an in-call --message count from the call's \
 first ESTABLISHED; --resume-after from our HOLD. With --call the run ends when every call is over; with \
@@ -129,9 +132,8 @@ struct PhoneArgs {
     /// Send these DTMF digits (0-9, *, #, A-D) --dtmf-after seconds into the call.
     #[arg(long, value_name = "DIGITS", help_heading = "In-call script")]
     dtmf: Option<String>,
-    /// The account's DTMF method: info (SIP INFO), rfc4733 (telephone-events in RTP; needs the audio path, which
-    /// this build does not have yet: refused with a clear error), auto (rfc4733 when the call negotiated it, else
-    /// info).
+    /// The account's DTMF method: info (SIP INFO), rfc4733 (telephone-events in the RTP stream; needs them
+    /// negotiated in the call), auto (rfc4733 when the call negotiated it, else info).
     #[arg(
         long,
         value_name = "info|rfc4733|auto",
@@ -186,6 +188,156 @@ struct PhoneArgs {
         help_heading = "Messages and presence"
     )]
     presence: Option<PresenceStatus>,
+
+    /// Send this WAV file (looped) instead of the microphone.
+    #[arg(long, value_name = "FILE.wav", conflicts_with_all = ["mic", "tone", "no_mic"], help_heading = "Audio")]
+    play: Option<std::path::PathBuf>,
+    /// Record what we receive to this WAV file (mono, 16-bit) instead of playing it.
+    #[arg(
+        long,
+        value_name = "FILE.wav",
+        conflicts_with = "speaker",
+        help_heading = "Audio"
+    )]
+    record: Option<std::path::PathBuf>,
+    /// Send a sine tone of this frequency (Hz) instead of the microphone.
+    #[arg(long, value_name = "HZ", conflicts_with_all = ["mic", "no_mic"], help_heading = "Audio")]
+    tone: Option<f64>,
+    /// Microphone to use, by name or id (e.g. Mic_A, pulseaudio:mic_a); default: the system's default.
+    #[arg(long, value_name = "NAME", help_heading = "Audio")]
+    mic: Option<String>,
+    /// Speaker to use, by name or id; default: the system's default.
+    #[arg(long, value_name = "NAME", help_heading = "Audio")]
+    speaker: Option<String>,
+    /// No microphone: send silence (keeps RTP timing), e.g. for receive-only calls.
+    #[arg(long, help_heading = "Audio")]
+    no_mic: bool,
+    /// Do not play what we receive (no speaker).
+    #[arg(long, conflicts_with_all = ["speaker", "record"], help_heading = "Audio")]
+    no_speaker: bool,
+    /// Switch the microphone during the call: SECONDS after it is established, to NAME (a device, or
+    /// `tone:HZ`, `file:PATH.wav`, `silence`).
+    #[arg(long, num_args = 2, value_names = ["SECONDS", "NAME"], help_heading = "Audio")]
+    switch_mic_after: Vec<String>,
+    /// Switch the speaker during the call: SECONDS after it is established, to NAME (a device, or `file:PATH.wav`,
+    /// `null`).
+    #[arg(long, num_args = 2, value_names = ["SECONDS", "NAME"], help_heading = "Audio")]
+    switch_speaker_after: Vec<String>,
+    /// `--switch-mic-after` read.
+    #[arg(skip)]
+    switch_mic: Option<(f64, String)>,
+    /// `--switch-speaker-after` read.
+    #[arg(skip)]
+    switch_speaker: Option<(f64, String)>,
+    /// Mute our microphone this many seconds after the call is established.
+    #[arg(long, value_name = "SECONDS", help_heading = "Audio")]
+    mute_after: Option<f64>,
+    /// Hang up when no RTP arrives for this many seconds (not while on hold).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 30.0,
+        help_heading = "Audio"
+    )]
+    inactivity_timeout: f64,
+    /// Never hang up for lack of RTP (listen-only calls, voice menus).
+    #[arg(long, help_heading = "Audio")]
+    no_inactivity_timeout: bool,
+    /// Print a `stats` event every this many seconds during a call (0: only the final one).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 1.0,
+        help_heading = "Audio"
+    )]
+    stats_interval: f64,
+    /// Codec preference order: a comma list of opus, alaw, ulaw, g729, speex16, speex, g722, telephone-event.
+    #[arg(long, value_name = "LIST", default_value = "", help_heading = "Audio")]
+    codecs: String,
+    /// Codecs accepted in answers but never offered (comma list).
+    #[arg(long, value_name = "LIST", default_value = "", help_heading = "Audio")]
+    no_offer_codecs: String,
+    /// Codecs this call must not use at all (comma list; the per-call strip list).
+    #[arg(long, value_name = "LIST", default_value = "", help_heading = "Audio")]
+    strip_codecs: String,
+    /// An extra SDP bandwidth line for our offers and answers (repeatable), e.g. `b=AS:3000`, `b=TIAS:2500000`.
+    #[arg(long, value_name = "LINE", help_heading = "Audio")]
+    sdp_line: Vec<String>,
+}
+
+/// Reads a `SECONDS NAME` pair.
+fn switch_pair(flag: &str, values: &[String]) -> anyhow::Result<Option<(f64, String)>> {
+    match values {
+        [] => Ok(None),
+        [seconds, name] => {
+            let s: f64 = seconds
+                .parse()
+                .ok()
+                .filter(|s: &f64| s.is_finite() && *s >= 0.0)
+                .with_context(|| format!("{flag} {seconds}: not a number of seconds"))?;
+            Ok(Some((s, name.clone())))
+        }
+        _ => bail!("{flag} takes two values: SECONDS NAME"),
+    }
+}
+
+/// What `--switch-mic-after` names as a source.
+fn source_named(name: &str) -> SourceChoice {
+    if let Some(hz) = name.strip_prefix("tone:").and_then(|h| h.parse().ok()) {
+        SourceChoice::Tone(hz)
+    } else if let Some(path) = name.strip_prefix("file:") {
+        SourceChoice::Wav(path.into())
+    } else if name == "silence" {
+        SourceChoice::Silence
+    } else {
+        SourceChoice::Device(Some(name.to_string()))
+    }
+}
+
+/// What `--switch-speaker-after` names as a sink.
+fn sink_named(name: &str) -> SinkChoice {
+    if let Some(path) = name.strip_prefix("file:") {
+        SinkChoice::Wav(path.into())
+    } else if name == "null" {
+        SinkChoice::Null
+    } else {
+        SinkChoice::Device(Some(name.to_string()))
+    }
+}
+
+/// The audio of the call(s) from the flags.
+fn audio_config(args: &PhoneArgs) -> anyhow::Result<AudioConfig> {
+    let mut config = AudioConfig::default();
+    config.source = if let Some(path) = &args.play {
+        SourceChoice::Wav(path.clone())
+    } else if let Some(hz) = args.tone {
+        if !(hz.is_finite() && hz > 0.0 && hz < 24_000.0) {
+            bail!("--tone {hz}: give a frequency in Hz between 0 and 24000");
+        }
+        SourceChoice::Tone(hz)
+    } else if args.no_mic {
+        SourceChoice::Silence
+    } else {
+        SourceChoice::Device(args.mic.clone())
+    };
+    config.sink = if let Some(path) = &args.record {
+        SinkChoice::Wav(path.clone())
+    } else if args.no_speaker {
+        SinkChoice::Null
+    } else {
+        SinkChoice::Device(args.speaker.clone())
+    };
+    config.inactivity_timeout = if args.no_inactivity_timeout {
+        None
+    } else {
+        Some(secs(args.inactivity_timeout)?)
+    };
+    config.stats_interval = if args.stats_interval > 0.0 {
+        Some(secs(args.stats_interval)?)
+    } else {
+        None
+    };
+    Ok(config)
 }
 
 fn main() -> ExitCode {
@@ -243,7 +395,10 @@ fn split_account(account: &str) -> anyhow::Result<(String, String)> {
     Ok((user.to_string(), host.to_string()))
 }
 
-async fn phone(args: PhoneArgs) -> anyhow::Result<()> {
+async fn phone(mut args: PhoneArgs) -> anyhow::Result<()> {
+    args.switch_mic = switch_pair("--switch-mic-after", &args.switch_mic_after)?;
+    args.switch_speaker = switch_pair("--switch-speaker-after", &args.switch_speaker_after)?;
+    let audio = audio_config(&args)?;
     let (login, hostport) = split_account(&args.account)?;
     let password = match &args.password_env {
         Some(var) => Secret::new(std::env::var(var).with_context(|| {
@@ -274,6 +429,10 @@ async fn phone(args: PhoneArgs) -> anyhow::Result<()> {
     let phone = Phone::start(DriverOptions { bind_ip: args.bind });
     let mut events = phone.subscribe();
     phone.set_dtmf_method(args.dtmf_method).await?;
+    phone.set_audio(audio).await?;
+    phone
+        .set_codecs(&args.codecs, &args.no_offer_codecs, &args.sdp_line)
+        .await?;
     phone.connect(form).await?;
     let outcome = tokio::time::timeout(timeout, script::run(&phone, &mut events, &args)).await;
     let result = match outcome {

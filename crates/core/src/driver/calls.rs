@@ -3,7 +3,7 @@
 //! re-offers (answered through the call's [`CallSession`]), and a refused re-offer of ours, after which the previous
 //! descriptions stay in force.
 
-use super::session::CallSession;
+use super::session::{CallSession, CallSettings};
 use super::{credentials, now, proxy_uri, seed, Active, CallInfo, Env};
 use crate::error::PhoneError;
 use crate::event::{CallState, Direction, PhoneEvent};
@@ -17,12 +17,26 @@ fn session_id() -> u64 {
 }
 
 impl Active {
-    /// Places a call to what the user typed.
-    pub(super) async fn call(&mut self, env: &Env, target: &str) -> Result<u64, PhoneError> {
+    /// Places a call to what the user typed; `strip`: codecs this call must not use.
+    pub(super) async fn call(
+        &mut self,
+        env: &Env,
+        target: &str,
+        strip: Vec<dialtone_sdp::CodecName>,
+    ) -> Result<u64, PhoneError> {
         let uri = self.target_uri(target)?;
-        self.place_call(env, uri, None)
+        let mut settings = env.settings.clone();
+        settings.strip = strip;
+        self.place_call_with(env, uri, None, &settings)
             .await
             .map(|(_, handle)| handle)
+    }
+
+    /// Opens the media of call `handle` with the phone's audio settings.
+    async fn open_media(&self, env: &Env, handle: u64) -> Result<CallMedia, PhoneError> {
+        CallMedia::open(self.local_ip, &env.audio, handle, env.notices.clone())
+            .await
+            .map_err(PhoneError::from)
     }
 
     /// Places a call to `target` (its URI headers, e.g. `Replaces`, go into the INVITE), with an offer from a fresh
@@ -33,11 +47,21 @@ impl Active {
         target: Uri,
         transfer_for: Option<CallId>,
     ) -> Result<(CallId, u64), PhoneError> {
-        let dest = self.dest_for(&target).await?;
-        let media = CallMedia::open(self.local_ip)
+        self.place_call_with(env, target, transfer_for, &env.settings)
             .await
-            .map_err(|e| PhoneError::Network(format!("cannot open an RTP port: {e}")))?;
-        let mut session = CallSession::new(media, session_id());
+    }
+
+    async fn place_call_with(
+        &mut self,
+        env: &Env,
+        target: Uri,
+        transfer_for: Option<CallId>,
+        settings: &CallSettings,
+    ) -> Result<(CallId, u64), PhoneError> {
+        let dest = self.dest_for(&target).await?;
+        let handle = env.next_handle();
+        let media = self.open_media(env, handle).await?;
+        let mut session = CallSession::new(media, settings, session_id());
         let offer = session
             .offer(false)
             .map_err(|e| PhoneError::Network(format!("cannot make an SDP offer: {e}")))?;
@@ -51,7 +75,6 @@ impl Active {
         config.auth = credentials(&self.account);
         config.route = self.account.outbound_proxy.as_ref().map(proxy_uri);
         let id = self.ua.invite(now(), config);
-        let handle = env.next_handle();
         let mut shown = target;
         shown.headers.clear();
         let mut info = CallInfo::new(handle, Direction::Outgoing, shown.to_string());
@@ -67,10 +90,12 @@ impl Active {
     /// Answers a ringing incoming call: our answer to its offer, or our offer when it came without one.
     pub(super) async fn answer(&mut self, env: &Env, handle: u64) -> Result<(), PhoneError> {
         let call = self.find_call(handle)?;
-        let media = CallMedia::open(self.local_ip)
-            .await
-            .map_err(|e| PhoneError::Network(format!("cannot open an RTP port: {e}")))?;
-        self.answer_with(env, call, CallSession::new(media, session_id()))
+        let media = self.open_media(env, handle).await?;
+        self.answer_with(
+            env,
+            call,
+            CallSession::new(media, &env.settings, session_id()),
+        )
     }
 
     fn answer_with(
@@ -126,6 +151,18 @@ impl Active {
         let mut info = CallInfo::new(env.next_handle(), Direction::Incoming, from.uri.to_string());
         info.display_name = from.display_name.clone();
         info.remote_offer = sdp;
+        if let (Some(code), None) = (env.do_not_disturb, replaces) {
+            // Do not disturb: refused at once, reported so the user can see who called.
+            let _ = self.ua.reject(now(), id, code);
+            if let Some(event) = info.report(
+                CallState::Finish,
+                Some(code),
+                Some("rejected: do not disturb".into()),
+            ) {
+                env.emit(event);
+            }
+            return;
+        }
         let Some(old) = replaces else {
             if let Some(event) = info.report(CallState::Ring, None, None) {
                 env.emit(event);
@@ -136,22 +173,30 @@ impl Active {
         // An INVITE with Replaces (RFC 3891): not rung, answered at once, taking over the replaced call's media.
         let old_info = self.calls.get_mut(&old);
         info.replaces = old_info.as_ref().map(|o| o.handle);
+        let handle = info.handle;
         let media = match old_info.and_then(|o| o.session.take()) {
-            Some(session) => session.into_media(),
-            None => match CallMedia::open(self.local_ip).await {
+            Some(session) => {
+                let media = session.into_media();
+                media.retag(handle);
+                media
+            }
+            None => match self.open_media(env, handle).await {
                 Ok(media) => media,
                 Err(e) => {
                     let _ = self.ua.reject(now(), id, 500);
                     env.emit(PhoneEvent::error(format!(
-                        "cannot take the replacing call: no RTP port ({e})"
+                        "cannot take the replacing call: {e}"
                     )));
                     return;
                 }
             },
         };
-        let handle = info.handle;
         self.calls.insert(id, info);
-        if let Err(e) = self.answer_with(env, id, CallSession::new(media, session_id())) {
+        if let Err(e) = self.answer_with(
+            env,
+            id,
+            CallSession::new(media, &env.settings, session_id()),
+        ) {
             env.emit(PhoneEvent::Error {
                 message: e.to_string(),
                 call: Some(handle),
@@ -160,7 +205,7 @@ impl Active {
         }
     }
 
-    pub(super) fn on_call_state(&mut self, env: &Env, id: CallId, state: ua::CallState) {
+    pub(super) async fn on_call_state(&mut self, env: &Env, id: CallId, state: ua::CallState) {
         let Some(info) = self.calls.get_mut(&id) else {
             return;
         };
@@ -220,14 +265,25 @@ impl Active {
         }
         let established = info.established;
         let transfer_for = info.transfer_for;
-        if let Some(event) = info.report(state, code, reason.clone()) {
+        let handle = info.handle;
+        let event = info.report(state, code, reason.clone());
+        if done {
+            // The media ends first (RTCP BYE, recording complete), so the final figures come before the end.
+            if let Some(session) = self.calls.remove(&id).and_then(|info| info.session) {
+                if let Some(stats) = session.into_media().close().await {
+                    env.emit(PhoneEvent::Stats {
+                        id: handle,
+                        final_: true,
+                        stats,
+                    });
+                }
+            }
+        }
+        if let Some(event) = event {
             env.emit(event);
         }
         if let Some(original) = transfer_for {
             self.report_transfer(env, original, state, established, code, reason.as_deref());
-        }
-        if done {
-            self.calls.remove(&id);
         }
     }
 

@@ -1,8 +1,9 @@
 //! The commands [`crate::Phone`] sends to the driver, and their dispatch: each runs on the active account (or fails
 //! with "not connected") and answers on its own reply channel.
 
-use super::{now, Active, Driver};
+use super::{now, Active, CallSettings, Driver};
 use crate::account::AccountForm;
+use crate::audio::{AudioConfig, SinkChoice, SourceChoice};
 use crate::error::PhoneError;
 use crate::event::{DtmfMethod, PresenceStatus};
 use dialtone_sip::ua::{self, CallId, UserAgent};
@@ -21,7 +22,35 @@ pub(crate) enum Command {
     },
     Call {
         target: String,
+        strip: Vec<dialtone_sdp::CodecName>,
         reply: Reply<u64>,
+    },
+    SetAudio {
+        config: Box<AudioConfig>,
+        reply: Reply<()>,
+    },
+    SetCallSettings {
+        settings: Box<CallSettings>,
+        reply: Reply<()>,
+    },
+    SetDoNotDisturb {
+        reject_with: Option<u16>,
+        reply: Reply<()>,
+    },
+    Mute {
+        id: u64,
+        muted: bool,
+        reply: Reply<()>,
+    },
+    SwitchMic {
+        id: u64,
+        choice: SourceChoice,
+        reply: Reply<String>,
+    },
+    SwitchSpeaker {
+        id: u64,
+        choice: SinkChoice,
+        reply: Reply<String>,
     },
     Answer {
         id: u64,
@@ -98,12 +127,66 @@ impl Driver {
                 self.close(true).await;
                 let _ = reply.send(Ok(()));
             }
-            Command::Call { target, reply } => {
+            Command::Call {
+                target,
+                strip,
+                reply,
+            } => {
                 let result = match self.active.as_mut() {
-                    Some(active) => active.call(&self.env, &target).await,
+                    Some(active) => active.call(&self.env, &target, strip).await,
                     None => Err(PhoneError::NotConnected),
                 };
                 let _ = reply.send(result);
+            }
+            Command::SetAudio { config, reply } => {
+                self.env.audio = *config;
+                let _ = reply.send(Ok(()));
+            }
+            Command::SetCallSettings { settings, reply } => {
+                self.env.settings = *settings;
+                let _ = reply.send(Ok(()));
+            }
+            Command::SetDoNotDisturb { reject_with, reply } => {
+                let result = match reject_with {
+                    Some(code) if !matches!(code, 480 | 486 | 603) => {
+                        Err(PhoneError::InvalidInput(format!(
+                            "do not disturb rejects calls with 486, 480 or 603, not {code}"
+                        )))
+                    }
+                    _ => {
+                        self.env.do_not_disturb = reject_with;
+                        Ok(())
+                    }
+                };
+                let _ = reply.send(result);
+            }
+            Command::Mute { id, muted, reply } => {
+                let result = self.active().and_then(|a| a.mute(id, muted));
+                let _ = reply.send(result);
+            }
+            Command::SwitchMic { id, choice, reply } => {
+                match self.active().and_then(|a| a.switch_mic(id, choice)) {
+                    Ok(switch) => {
+                        tokio::spawn(async move {
+                            let _ = reply.send(switch.await);
+                        });
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+            Command::SwitchSpeaker { id, choice, reply } => {
+                match self.active().and_then(|a| a.switch_speaker(id, choice)) {
+                    Ok(switch) => {
+                        tokio::spawn(async move {
+                            let _ = reply.send(switch.await);
+                        });
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                }
             }
             Command::Answer { id, reply } => {
                 let result = match self.active.as_mut() {

@@ -1,10 +1,9 @@
 //! DTMF and text messages on the runtime side.
 //!
 //! - DTMF: the account's method picks the way. `info` sends each digit in a SIP INFO (`application/dtmf-relay`,
-//!   RFC 6086), one at a time in order; `rfc4733` needs telephone-events negotiated in the call and a media path that
-//!   sends RTP; `auto` takes RFC 4733 when the call negotiated it, INFO otherwise. Until the audio path lands the media
-//!   object sends no RTP, so an RFC 4733 choice is refused with a plain `unsupported` error (and an `error` event)
-//!   instead of pretending. Digits received by INFO become `dtmf` events.
+//!   RFC 6086), one at a time in order; `rfc4733` sends telephone-events in the call's RTP stream (RFC 4733 §2.5,
+//!   digits queued behind each other) and needs them negotiated in the call; `auto` takes RFC 4733 when the call
+//!   negotiated it, INFO otherwise. Digits received either way become `dtmf` events.
 //! - MESSAGE (RFC 3428): text to anyone (through the proxy when registered) or inside a call; the delivery result
 //!   arrives as `message_result`, incoming text as `message`.
 
@@ -56,19 +55,9 @@ impl Active {
             other => other,
         };
         if chosen == DtmfMethod::Rfc4733 {
-            let why = if !negotiated {
-                "the other party did not negotiate RFC 4733 telephone-events in this call; choose the INFO method"
-            } else if !media.can_send_telephone_events() {
-                if method == DtmfMethod::Auto {
-                    "the DTMF method is auto and this call negotiated RFC 4733 telephone-events, but this build has \
-                     no audio path to send them yet; choose the INFO method"
-                } else {
-                    "RFC 4733 DTMF needs the audio path, which this build does not have yet; choose the INFO method"
-                }
-            } else {
-                ""
-            };
-            if !why.is_empty() {
+            if !negotiated {
+                let why = "the other party did not negotiate RFC 4733 telephone-events in this call; choose the \
+                           INFO method";
                 env.emit(PhoneEvent::Error {
                     message: format!("DTMF not sent: {why}"),
                     call: Some(handle),
@@ -76,6 +65,23 @@ impl Active {
                 });
                 return Err(PhoneError::Unsupported(why.to_string()));
             }
+            if !media.can_send_telephone_events() {
+                return Err(PhoneError::WrongState(format!(
+                    "call {handle}: the audio stream is not sending (held or inactive); DTMF cannot go out as \
+                     RFC 4733 events now"
+                )));
+            }
+            for digit in digits {
+                let duration = media.send_dtmf(digit)?;
+                env.emit(PhoneEvent::Dtmf {
+                    id: handle,
+                    digit,
+                    flow: Flow::Sent,
+                    method: DtmfMethod::Rfc4733,
+                    duration_ms: Some(u32::try_from(duration.as_millis()).unwrap_or(u32::MAX)),
+                });
+            }
+            return Ok(DtmfMethod::Rfc4733);
         }
         for digit in digits {
             self.ua

@@ -14,8 +14,8 @@
 use super::super::event::{Held, PhoneEvent};
 use super::super::media::CallMedia;
 use dialtone_sdp::{
-    CodecName, CodecPolicy, Direction, MediaKind, Negotiated, NegotiatedMedia, Negotiator,
-    PendingOffer, SdpError, SessionDescription, SessionParams,
+    CodecName, CodecPolicy, Direction, ExtraLine, MediaKind, Negotiated, NegotiatedMedia,
+    Negotiator, PendingOffer, SdpError, SessionDescription, SessionParams,
 };
 use std::net::SocketAddr;
 
@@ -66,13 +66,43 @@ pub(crate) struct CallSession {
     remote_hold: bool,
     /// The peer description applied last, to tell a new one from a repeat.
     last_remote: Option<Vec<u8>>,
+    /// Extra `b=` lines of our descriptions.
+    extra_lines: Vec<ExtraLine>,
+    /// Codecs left out of this call.
+    strip: Vec<CodecName>,
 }
 
-/// The codecs this build offers and accepts: G.711 both laws and RFC 4733 events (the audio issue widens this).
-fn policy() -> CodecPolicy {
+/// How a call's descriptions are made: the phone's codec policy and extra SDP lines, and the call's strip list.
+#[derive(Clone, Debug)]
+pub(crate) struct CallSettings {
+    /// Codec order and what is left out of offers.
+    pub codecs: CodecPolicy,
+    /// Lines such as `b=AS:3000` placed after `c=` in our offers and answers.
+    pub extra_lines: Vec<ExtraLine>,
+    /// Codecs this call must not use (per-call strip list).
+    pub strip: Vec<CodecName>,
+}
+
+impl Default for CallSettings {
+    fn default() -> Self {
+        CallSettings {
+            codecs: default_policy(),
+            extra_lines: Vec::new(),
+            strip: Vec::new(),
+        }
+    }
+}
+
+/// The codecs offered and accepted when the account says nothing: every codec of this build in the usual softphone
+/// order (wideband first), and RFC 4733 events.
+pub(crate) fn default_policy() -> CodecPolicy {
     CodecPolicy::new(vec![
+        CodecName::Opus,
+        CodecName::G722,
         CodecName::Ulaw,
         CodecName::Alaw,
+        CodecName::Speex16,
+        CodecName::Speex,
         CodecName::TelephoneEvent,
     ])
 }
@@ -84,9 +114,11 @@ fn text(sdp: &[u8]) -> Result<SessionDescription, SessionError> {
 
 impl CallSession {
     /// A session around `media`; `session_id` goes into our `o=` lines.
-    pub(crate) fn new(media: CallMedia, session_id: u64) -> CallSession {
+    pub(crate) fn new(media: CallMedia, settings: &CallSettings, session_id: u64) -> CallSession {
         CallSession {
-            negotiator: Negotiator::new(policy(), session_id, 1),
+            negotiator: Negotiator::new(settings.codecs.clone(), session_id, 1),
+            extra_lines: settings.extra_lines.clone(),
+            strip: settings.strip.clone(),
             media,
             pending: None,
             local_hold: false,
@@ -105,9 +137,16 @@ impl CallSession {
         &self.media
     }
 
+    /// The media object, to change.
+    pub(crate) fn media_mut(&mut self) -> &mut CallMedia {
+        &mut self.media
+    }
+
     fn params(&self, hold: bool) -> SessionParams {
         let local = self.media.local_addr();
         let mut params = SessionParams::new(local.ip(), local.port());
+        params.extra_lines = self.extra_lines.clone();
+        params.strip = self.strip.clone();
         params.direction = if hold {
             Direction::SendOnly
         } else {
@@ -176,7 +215,7 @@ impl CallSession {
         self.local_hold = hold;
         match negotiated.audio() {
             Some(audio) => {
-                self.media.apply(audio);
+                self.media.apply(audio, hold);
                 let held_address = audio.remote_rtp.ip().is_unspecified();
                 self.remote_hold = !audio.direction.sends() || held_address;
             }
@@ -224,7 +263,7 @@ impl CallSession {
         };
         let direction = Direction::answer_to(theirs, ours);
         self.media
-            .update_remote(SocketAddr::new(ip, audio.port), direction);
+            .update_remote(SocketAddr::new(ip, audio.port), direction, self.local_hold);
         self.remote_hold = !direction.sends() || ip.is_unspecified();
     }
 

@@ -30,6 +30,10 @@ enum Action {
     Transfer(u64),
     Dtmf(u64),
     MessageInCall(u64),
+    /// --switch-mic-after, --switch-speaker-after, --mute-after.
+    SwitchMic(u64),
+    SwitchSpeaker(u64),
+    Mute(u64),
     /// The out-of-dialog message.
     Message,
     /// --stay is over.
@@ -145,7 +149,10 @@ impl Script<'_> {
             self.at(args.message_after, Action::Message)?;
         }
         if let Some(target) = args.call.as_deref() {
-            let id = self.phone.call(target).await?;
+            let id = self
+                .phone
+                .call_stripping(target, &args.strip_codecs)
+                .await?;
             self.main = Some(id);
             self.live.insert(id);
             if let Some(s) = args.cancel_after {
@@ -217,6 +224,21 @@ impl Script<'_> {
                 }),
                 None => Ok(()),
             },
+            Action::SwitchMic(id) => match &args.switch_mic {
+                Some((_, name)) => phone
+                    .switch_mic(id, super::source_named(name))
+                    .await
+                    .map(|label| eprintln!("dialtone: call {id}: microphone now {label}")),
+                None => Ok(()),
+            },
+            Action::SwitchSpeaker(id) => match &args.switch_speaker {
+                Some((_, name)) => phone
+                    .switch_speaker(id, super::sink_named(name))
+                    .await
+                    .map(|label| eprintln!("dialtone: call {id}: speaker now {label}")),
+                None => Ok(()),
+            },
+            Action::Mute(id) => phone.mute(id, true).await,
             Action::Message => {
                 self.message_scheduled = false;
                 match (&args.message_to, &args.message) {
@@ -369,7 +391,10 @@ impl Script<'_> {
                     | Action::Resume(c)
                     | Action::Transfer(c)
                     | Action::Dtmf(c)
-                    | Action::MessageInCall(c) => *c != id,
+                    | Action::MessageInCall(c)
+                    | Action::SwitchMic(c)
+                    | Action::SwitchSpeaker(c)
+                    | Action::Mute(c) => *c != id,
                     _ => true,
                 });
                 self.live.remove(&id);
@@ -417,6 +442,15 @@ impl Script<'_> {
         }
         if args.message.is_some() && args.message_to.is_none() {
             self.at(args.message_after, Action::MessageInCall(id))?;
+        }
+        if let Some((s, _)) = &args.switch_mic {
+            self.at(*s, Action::SwitchMic(id))?;
+        }
+        if let Some((s, _)) = &args.switch_speaker {
+            self.at(*s, Action::SwitchSpeaker(id))?;
+        }
+        if let Some(s) = args.mute_after {
+            self.at(s, Action::Mute(id))?;
         }
         Ok(())
     }
