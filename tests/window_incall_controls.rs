@@ -3,7 +3,7 @@
 //! calls a SIPp UAS and presses keypad 5 (INFO `Signal=5`), Hold (`a=sendonly`, the status shows HOLD and the button
 //! turns to Resume), Resume (`a=sendrecv`), sends a message in the call (MESSAGE), then transfers the call blind
 //! (REFER to carol; the peer's NOTIFY 200 ends the call as transferred). A second SIPp answers for carol's presence:
-//! Watch shows her "away — Busy". Mute stays disabled (it needs the audio path). Screenshots go to
+//! Watch shows her "away — Busy". Mute toggles (Unmute, aria-pressed) during the call. Screenshots go to
 //! `target/screenshots/`.
 
 mod support;
@@ -73,11 +73,16 @@ fn window_in_call_controls_reach_the_peer() {
     s.click("#call");
     s.wait_text("#call-status", T, |t| t.starts_with("ESTABLISHED"));
     assert_eq!(s.property("#hold", "disabled"), serde_json::json!(false));
+    // Mute is real now (the core mutes the call's microphone): it toggles and says so.
+    assert_eq!(s.property("#mute", "disabled"), serde_json::json!(false));
+    s.click("#mute");
+    s.wait_text("#mute", T, |t| t == "Unmute");
     assert_eq!(
-        s.property("#mute", "disabled"),
-        serde_json::json!(true),
-        "Mute needs the audio path"
+        s.attribute("#mute", "aria-pressed").as_deref(),
+        Some("true")
     );
+    s.click("#mute");
+    s.wait_text("#mute", T, |t| t == "Mute");
 
     s.click("#keypad button[data-dtmf='5']");
     wait_trace(&peer, "Signal=5");

@@ -128,13 +128,18 @@ fn window_profiles_keyring_and_history() {
             s.attribute("#login", "aria-invalid").as_deref(),
             Some("true")
         );
-        assert!(s.text("#profile-list").is_empty(), "a bad profile was saved");
+        assert!(
+            s.text("#profile-list").is_empty(),
+            "a bad profile was saved"
+        );
         xvfb.screenshot(&shots.join("10-profile-invalid-login.png"));
 
         // Fixed and saved: the list shows it, the password went to the keyring.
         s.type_into("#login", "alice");
+        s.click("#codecs-toggle");
         s.type_into("#audio-codecs", "PCMU, opus");
         s.click("#save-profile");
+        s.wait_text("#conn-title", T, |t| t == "Edit profile: Kamailio test");
         let list = s.wait_text("#profile-list", T, |t| t.contains("Kamailio test"));
         assert!(list.contains("password in keyring"), "{list}");
         assert_eq!(s.text("#form-errors"), "");
@@ -207,7 +212,10 @@ fn window_profiles_keyring_and_history() {
         let offered = s.wait_text("#callee-suggestions", T, |t| t.contains(&peer_uri));
         assert!(offered.contains(&peer_uri), "{offered}");
         xvfb.screenshot(&shots.join("15-dial-completion.png"));
-        s.send_keys("#callee", "\u{E015}"); // ArrowDown picks the first suggestion
+        s.send_keys("#callee", "\u{E015}"); // ArrowDown highlights the first suggestion
+        wait_until("the first suggestion highlighted", || {
+            s.attribute("#callee", "aria-activedescendant").as_deref() == Some("suggestion-0")
+        });
         s.send_keys("#callee", "\u{E007}"); // Enter takes it into the field
         assert_eq!(s.property("#callee", "value"), json!(peer_uri));
 
@@ -218,6 +226,7 @@ fn window_profiles_keyring_and_history() {
         )
         .expect("start the second sipp peer");
         s.click("#tab-history");
+        s.wait_text("#history-list", T, |t| t.contains("Call back"));
         s.click("#history-list .call-back");
         s.wait_text("#call-status", T, |t| t.starts_with("ESTABLISHED"));
         s.click("#hangup");
@@ -249,7 +258,10 @@ fn window_profiles_keyring_and_history() {
             .expect("a saved profile id")
             .to_string();
         assert_eq!(profiles["profiles"][0]["passwordMode"], json!("remember"));
-        assert_eq!(profiles["profiles"][0]["audioCodecs"], json!(["PCMU", "opus"]));
+        assert_eq!(
+            profiles["profiles"][0]["audioCodecs"],
+            json!(["PCMU", "opus"])
+        );
         // Session, driver and app end here (the app writes its window state on the way out).
     }
     drop(xvfb);
@@ -265,7 +277,11 @@ fn window_profiles_keyring_and_history() {
         sandbox.app_config_dir().join("profiles.json"),
         sandbox.app_data_dir().join("history.sqlite3"),
     ] {
-        assert!(files.contains(&must_exist), "{} missing", must_exist.display());
+        assert!(
+            files.contains(&must_exist),
+            "{} missing",
+            must_exist.display()
+        );
     }
     assert!(
         files

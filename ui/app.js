@@ -217,6 +217,10 @@ function fillForm(p) {
   renderProfiles();
 }
 function renderProfiles() {
+  // Re-render only when something changed, so a button being clicked is not replaced under the pointer.
+  const key = JSON.stringify([state.profiles, state.editing, state.connected, state.account]);
+  if (key === ui.profileList.dataset.key) return;
+  ui.profileList.dataset.key = key;
   ui.profileList.replaceChildren(...state.profiles.map((p) => {
     const where = `${p.login}@${p.domain || p.serverUrl}${p.transport !== "udp" ? ` (${p.transport.toUpperCase()})` : ""}`;
     const active = state.connected && state.account === p.id;
@@ -248,7 +252,7 @@ async function saveProfile() {
   setStatus("Saving…");
   try {
     const saved = await api.saveProfile(profile, profile.passwordMode === "remember" ? password : null);
-    await loadProfiles();
+    state.profiles = await api.listProfiles().catch(() => state.profiles.filter((p) => p.id !== saved.id).concat([saved]));
     fillForm(saved);
     setStatus(`Profile "${saved.name}" saved${saved.passwordMode === "remember" && password ? "; its password is in the system keyring" : ""}.`);
     return saved;
@@ -618,6 +622,10 @@ function resultText(r) {
 function renderHistory() {
   const q = contactKey(ui.historyFilter.value);
   const rows = state.history.filter((r) => !q || contactKey(r.peer).includes(q) || (r.displayName || "").toLowerCase().includes(q));
+  // Re-render only when something changed, so a row being clicked is not replaced under the pointer.
+  const key = JSON.stringify([state.connected, rows.map((r) => [r.id, r.statsJson.length, r.displayName])]);
+  if (key === ui.historyList.dataset.key) return;
+  ui.historyList.dataset.key = key;
   ui.historyList.replaceChildren(...rows.map((r) => {
     let mos = "";
     try { const s = r.statsJson ? JSON.parse(r.statsJson) : null; if (s && typeof s.mos === "number") mos = `MOS ${s.mos.toFixed(1)}`; } catch (_) { /* not JSON: no figure */ }
@@ -669,8 +677,10 @@ ui.callee.addEventListener("input", async () => {
   let items = [];
   try { items = await api.peerSuggestions(prefix, 6); } catch (_) { items = []; }
   if (seq !== state.suggest.seq) return; // a newer keystroke won
+  // Keep the highlighted peer highlighted when a slower answer refreshes the list.
+  const was = state.suggest.items[state.suggest.active];
   state.suggest.items = items.filter((s) => s.peer !== prefix);
-  state.suggest.active = -1;
+  state.suggest.active = was ? state.suggest.items.findIndex((s) => s.peer === was.peer) : -1;
   renderSuggestions();
 });
 ui.callee.addEventListener("keydown", (e) => {
@@ -684,7 +694,7 @@ ui.callee.addEventListener("keydown", (e) => {
     else if (!ui.call.disabled) ui.call.click();
   }
 });
-ui.callee.addEventListener("blur", () => setTimeout(closeSuggestions, 100));
+ui.callee.addEventListener("blur", () => setTimeout(() => { if (document.activeElement !== ui.callee) closeSuggestions(); }, 100));
 
 // ---- Chat per contact and presence --------------------------------------------------------------------------------
 function conversation(uri, name) {

@@ -1,11 +1,12 @@
 //! Tauri commands: each takes a DTO, calls the core once, and maps errors to `{ code, message }`.
 
-use dialtone_core::{AccountForm, DtmfMethod, FieldError, Phone, PhoneError, PresenceStatus};
 use crate::stores::Stores;
+use dialtone_core::audio::{AudioConfig, SinkChoice, SourceChoice};
 use dialtone_core::history::{CallRecord, PeerSuggestion};
 use dialtone_core::keyring::SecretStoreError;
 use dialtone_core::profile::{PasswordMode, Profile, ProfileStoreError};
 use dialtone_core::Secret;
+use dialtone_core::{AccountForm, DtmfMethod, FieldError, Phone, PhoneError, PresenceStatus};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 
@@ -33,7 +34,7 @@ impl From<PhoneError> for UiError {
 }
 
 /// What the core can do in this build, so the UI enables only real controls. `features` names the controls that
-/// work (`hold`, `transfer`, `dtmf`, `message`, `presence`); `mute` and RFC 4733 DTMF wait for the audio path.
+/// work (`hold`, `transfer`, `dtmf`, `message`, `presence`, `mute`, `devices` for switching during a call).
 #[derive(Debug, Serialize)]
 pub struct Capabilities {
     version: &'static str,
@@ -44,7 +45,9 @@ pub struct Capabilities {
 pub fn capabilities() -> Capabilities {
     Capabilities {
         version: env!("CARGO_PKG_VERSION"),
-        features: vec!["hold", "transfer", "dtmf", "message", "presence"],
+        features: vec![
+            "hold", "transfer", "dtmf", "message", "presence", "mute", "devices",
+        ],
     }
 }
 
@@ -277,6 +280,9 @@ pub async fn save_profile(
         let password = password.filter(|p| !p.is_empty());
         let mut guard = stores.profiles();
         let store = guard.as_mut().map_err(|why| profile_store_missing(why))?;
+        if let Err(fields) = validate_profile(&profile) {
+            return Err(ProfileStoreError::Invalid(fields).into());
+        }
         if profile.password_mode == PasswordMode::AskEachTime {
             // Nothing may be stored; an unreachable keyring holds nothing, so it is not asked for.
             return match stores.secrets() {
@@ -284,10 +290,6 @@ pub async fn save_profile(
                 Err(e) if e.is_unavailable() => Ok(store.save(profile)?),
                 Err(e) => Err(e.into()),
             };
-        }
-        // Validate first, so form errors show even when the keyring is missing.
-        if let Err(fields) = profile.validate() {
-            return Err(ProfileStoreError::Invalid(fields).into());
         }
         let secrets = stores.secrets()?;
         Ok(store.save_with_password(profile, password.as_ref(), &*secrets)?)
@@ -350,9 +352,52 @@ pub async fn connect_profile(
         )
     })?;
     phone.set_dtmf_method(dtmf_method(profile.dtmf)).await?;
+    phone
+        .set_codecs(&codec_order(&profile.audio_codecs), "", &[])
+        .await?;
+    phone
+        .set_audio(AudioConfig::from_devices(&profile.devices))
+        .await?;
     phone.connect(profile.to_form(password)).await?;
     app.state::<Stores>().set_recording_profile(&profile.id);
     Ok(())
+}
+
+/// The profile's audio codec list in the core's codec names: the RTP names `PCMU` and `PCMA` are the core's `ulaw`
+/// and `alaw`; others are the same names in lower case.
+fn codec_order(codecs: &[String]) -> String {
+    codecs
+        .iter()
+        .map(|c| match c.to_ascii_lowercase().as_str() {
+            "pcmu" => "ulaw".to_string(),
+            "pcma" => "alaw".to_string(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The profile's own checks, plus: every audio codec is one the core knows.
+fn validate_profile(profile: &Profile) -> Result<(), Vec<FieldError>> {
+    let mut errors = match profile.validate() {
+        Ok(()) => Vec::new(),
+        Err(errors) => errors,
+    };
+    if !errors.iter().any(|e| e.field == "audioCodecs") {
+        if let Err(e) = dialtone_sdp::parse_codec_list(&codec_order(&profile.audio_codecs)) {
+            errors.push(FieldError {
+                field: "audioCodecs",
+                message: format!(
+                    "Audio codecs: {e} (known: opus, g722, PCMU/ulaw, PCMA/alaw, g729, speex, speex16)"
+                ),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 fn dtmf_method(m: dialtone_core::profile::DtmfMethod) -> DtmfMethod {
@@ -445,7 +490,7 @@ pub async fn delete_history_entry(app: AppHandle, id: i64) -> Result<bool, UiErr
 /// Mutes (`muted`) or unmutes the microphone of call `id`.
 #[tauri::command]
 pub async fn mute(phone: State<'_, Phone>, id: u64, muted: bool) -> Result<(), UiError> {
-    Ok(crate::audio_shim::mute(&phone, id, muted).await?)
+    Ok(phone.mute(id, muted).await?)
 }
 
 /// Switches call `id` to another microphone (`None`: the system default); returns the device now in use.
@@ -455,7 +500,7 @@ pub async fn switch_mic(
     id: u64,
     device: Option<String>,
 ) -> Result<String, UiError> {
-    Ok(crate::audio_shim::switch_mic(&phone, id, device).await?)
+    Ok(phone.switch_mic(id, SourceChoice::Device(device)).await?)
 }
 
 /// Switches call `id` to another speaker (`None`: the system default); returns the device now in use.
@@ -465,5 +510,5 @@ pub async fn switch_speaker(
     id: u64,
     device: Option<String>,
 ) -> Result<String, UiError> {
-    Ok(crate::audio_shim::switch_speaker(&phone, id, device).await?)
+    Ok(phone.switch_speaker(id, SinkChoice::Device(device)).await?)
 }

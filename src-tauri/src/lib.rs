@@ -3,7 +3,6 @@
 //! No protocol logic lives here. Commands (`commands.rs`) take a DTO, call the core once and map errors to
 //! `{ code, message }`; `events.rs` is the one place that turns core events into frontend events.
 
-mod audio_shim;
 mod commands;
 mod events;
 mod stores;

@@ -373,6 +373,15 @@ impl Session {
 
     pub fn click(&self, css: &str) {
         let el = self.find(css);
+        // Centre it first: an element half hidden under a fixed bar of a scrolled page counts as "in view" for
+        // WebKitWebDriver, which then clicks on the bar.
+        post(
+            &self.url("/execute/sync"),
+            &json!({
+                "script": "const e = document.querySelector(arguments[0]); if (e) e.scrollIntoView({block: 'center'});",
+                "args": [css],
+            }),
+        );
         post(&self.url(&format!("/element/{el}/click")), &json!({}));
     }
 

@@ -109,10 +109,15 @@ impl CallLog {
                 },
                 now_ms,
             ),
-            other => match final_stats(other) {
-                Some((id, stats_json)) => self.on_final_stats(history, id, stats_json),
-                None => Ok(None),
-            },
+            PhoneEvent::Stats {
+                id,
+                final_: true,
+                stats,
+            } => {
+                let json = serde_json::to_string(stats).unwrap_or_default();
+                self.on_final_stats(history, *id, json)
+            }
+            _ => Ok(None),
         }
     }
 
@@ -153,9 +158,9 @@ impl CallLog {
             peer: call.peer,
             display_name: call.display_name,
             started_at_ms: call.started_at_ms,
-            duration_ms: call
-                .established_at_ms
-                .map_or(0, |at| u64::try_from(now_ms.saturating_sub(at)).unwrap_or(0)),
+            duration_ms: call.established_at_ms.map_or(0, |at| {
+                u64::try_from(now_ms.saturating_sub(at)).unwrap_or(0)
+            }),
             result: CallResult {
                 state: update.state,
                 code: update.code,
@@ -234,18 +239,6 @@ struct CallUpdate<'a> {
     display_name: Option<&'a str>,
     code: Option<u16>,
     reason: Option<&'a str>,
-}
-
-/// The call handle and statistics JSON of a `stats` event with `"final": true`; `None` for any other event.
-fn final_stats(event: &PhoneEvent) -> Option<(u64, String)> {
-    // Read through the event's JSON form (`{"event":"stats","id":N,"final":true,"stats":{...}}`), the same
-    // contract the UI and the CLI see.
-    let value = serde_json::to_value(event).ok()?;
-    if value.get("event")?.as_str()? != "stats" || !value.get("final")?.as_bool()? {
-        return None;
-    }
-    let id = value.get("id")?.as_u64()?;
-    Some((id, value.get("stats")?.to_string()))
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -384,6 +377,68 @@ mod tests {
         );
     }
 
+    fn stats(mos: f64) -> dialtone_media::MediaStats {
+        dialtone_media::MediaStats {
+            codec: "ulaw".into(),
+            packets_sent: 250,
+            bytes_sent: 43_000,
+            packets_received: 248,
+            bytes_received: 42_656,
+            packets_lost: 2,
+            packets_late: 0,
+            jitter_ms: 1.5,
+            rtt_ms: Some(0.4),
+            jitter_buffer_ms: 40.0,
+            concealed_frames: 2,
+            remote_packets_lost: Some(0),
+            remote_jitter_ms: Some(0.8),
+            dtmf_sent: 0,
+            dtmf_received: 0,
+            malformed_rtp: 0,
+            malformed_rtcp: 0,
+            stray_packets: 0,
+            undecodable_packets: 0,
+            r_factor: 92.0,
+            mos,
+        }
+    }
+
+    #[test]
+    fn only_the_final_stats_event_is_stored() {
+        let history = CallHistory::open_in_memory().expect("history");
+        let mut log = CallLog::new();
+        log.on_event(&history, &call(2, CallState::Established, None, None), 0)
+            .expect("up");
+        let live = PhoneEvent::Stats {
+            id: 2,
+            final_: false,
+            stats: stats(4.1),
+        };
+        assert_eq!(log.on_event(&history, &live, 500).expect("live"), None);
+        let change = log
+            .on_event(&history, &call(2, CallState::Finish, None, None), 3_000)
+            .expect("finish");
+        let Some(HistoryChange::Recorded { row, .. }) = change else {
+            panic!("{change:?}")
+        };
+        assert_eq!(history.get(row).expect("get").expect("row").stats_json, "");
+        let last = PhoneEvent::Stats {
+            id: 2,
+            final_: true,
+            stats: stats(4.35),
+        };
+        assert_eq!(
+            log.on_event(&history, &last, 3_100).expect("final"),
+            Some(HistoryChange::Stats { call: 2, row })
+        );
+        let stored: serde_json::Value =
+            serde_json::from_str(&history.get(row).expect("get").expect("row").stats_json)
+                .expect("stats are JSON");
+        assert_eq!(stored["mos"], serde_json::json!(4.35));
+        assert_eq!(stored["codec"], serde_json::json!("ulaw"));
+        assert_eq!(stored["packets_received"], serde_json::json!(248));
+    }
+
     #[test]
     fn busy_call_has_no_duration_and_keeps_code_and_stats_arriving_first() {
         let history = CallHistory::open_in_memory().expect("history");
@@ -445,9 +500,7 @@ mod tests {
 
     #[test]
     fn recorder_thread_records_from_a_broadcast() {
-        let history = Arc::new(Mutex::new(
-            CallHistory::open_in_memory().expect("history"),
-        ));
+        let history = Arc::new(Mutex::new(CallHistory::open_in_memory().expect("history")));
         let (tx, rx) = broadcast::channel(16);
         let (changes_tx, changes_rx) = std::sync::mpsc::channel();
         let recorder = HistoryRecorder::spawn(Arc::clone(&history), rx, move |c| {
@@ -456,7 +509,8 @@ mod tests {
         .expect("spawn");
         recorder.set_profile("work");
         // The profile is set before the first event is sent, so it is the one recorded.
-        tx.send(call(5, CallState::Pending, None, None)).expect("send");
+        tx.send(call(5, CallState::Pending, None, None))
+            .expect("send");
         tx.send(call(5, CallState::Failed, Some(404), Some("Not Found")))
             .expect("send");
         let change = changes_rx
