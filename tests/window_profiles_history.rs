@@ -2,12 +2,15 @@
 //! under Xvfb, driven by WebDriver), with a real gnome-keyring (Secret Service) on the app's private session bus
 //! and a sandbox HOME.
 //!
-//! A profile with a login the SIP standard forbids is refused inline; the fixed profile is saved with a canary
+//! A damaged `profiles.json` left in the config dir is moved aside with the store's recovery message shown, and the
+//! app starts. A profile with a login the SIP standard forbids is refused inline; the fixed profile is saved with a canary
 //! password (which is also the Kamailio user's password) and connected from the profiles list, so the password
 //! really came back from the keyring; the app registers with Kamailio, dials a SIPp UAS through it with Enter, shows
 //! ESTABLISHED and a running call timer, holds (a=sendonly checked by SIPp), resumes (a=sendrecv), hangs up; the
 //! call appears in the history (recorded by the core); the dial field offers the peer from the history; "Call back"
-//! from the history reaches a SIPp UAS on the same address again. Afterwards, in a fresh session on the same
+//! from the history reaches a SIPp UAS on the same address again; a SIPp caller through Kamailio gets the
+//! incoming-call screen (display name and URI), Answer connects, and the incoming call is in the history too.
+//! Afterwards, in a fresh session on the same
 //! keyring, `secret-tool` finds the canary under the profile's id, and the canary is in no file of the sandbox HOME
 //! (config, data, caches) and not in the app's log. Screenshots of each screen go to `target/screenshots/`.
 
@@ -90,12 +93,29 @@ fn window_profiles_keyring_and_history() {
     .expect("start the sipp peer");
     let peer_uri = format!("sip:svc@127.0.0.1:{sipp_port}");
 
+    // A damaged profile file from an earlier run: the app must still start and say what it did.
+    std::fs::create_dir_all(sandbox.app_config_dir()).expect("create the app config dir");
+    std::fs::write(
+        sandbox.app_config_dir().join("profiles.json"),
+        b"{\"version\": 1, \"profiles\": [ {\"name\": ",
+    )
+    .expect("write a damaged profiles.json");
+
     let xvfb = Xvfb::start();
     let profile_id;
     {
-        let driver = TauriDriver::start_in(&xvfb.display, &log, &sandbox, true);
+        let driver = TauriDriver::start_in(&xvfb.display, &log, &sandbox, SessionKeyring::Unlocked);
         let app = PathBuf::from(env!("CARGO_BIN_EXE_dialtone-app"));
         let s = Session::new(&driver, &app);
+
+        // The damaged file was moved aside with a message; the list starts empty.
+        let notice = s.wait_text("#notice", T, |t| !t.is_empty());
+        assert!(
+            notice.contains("could not be read") && notice.contains("profiles.json.corrupt-1"),
+            "{notice}"
+        );
+        assert!(notice.contains("No usable backup"), "{notice}");
+        xvfb.screenshot(&shots.join("09-recovered-profile-file.png"));
 
         // The keyring is reachable: no warning, passwords are remembered by default.
         wait_until("the profile list to load", || {
@@ -244,6 +264,35 @@ fn window_profiles_keyring_and_history() {
             ) == json!(2)
         });
 
+        // An incoming call through Kamailio: the incoming-call screen shows who calls; Answer connects.
+        let mut args = SippArgs::new(free_port());
+        args.remote = Some(kam.udp_addr());
+        args.service = Some("alice".into());
+        let caller = Sipp::uac(Scenario::peer("uac_call_then_bye.xml"), args)
+            .expect("start the sipp caller");
+        let who = s.wait_text("#incoming", T, |t| t.contains("SIPp caller"));
+        assert!(who.contains("sip:sipp@127.0.0.1"), "{who}");
+        assert_eq!(s.property("#answer", "disabled"), json!(false));
+        xvfb.screenshot(&shots.join("16-incoming-call.png"));
+        s.click("#answer");
+        s.wait_text("#call-status", T, |t| t.starts_with("ESTABLISHED"));
+        // SIPp hangs up after 2 s.
+        let ended = s.wait_text("#call-status", T, |t| t.starts_with("FINISH"));
+        assert!(ended.contains("hung up"), "{ended}");
+        assert_eq!(s.property("#incoming", "hidden"), json!(true));
+        let outcome = caller.wait().expect("sipp caller finished");
+        assert!(outcome.success(), "the incoming call failed:\n{outcome}");
+        s.click("#tab-history");
+        wait_until("the incoming call in the history", || {
+            s.execute(
+                "return document.querySelectorAll('#history-list .call-row[data-direction=incoming]').length",
+                json!([]),
+            ) == json!(1)
+        });
+        let history = s.text("#history-list");
+        assert!(history.contains("SIPp caller"), "{history}");
+        xvfb.screenshot(&shots.join("17-history-with-incoming.png"));
+
         s.click("#disconnect");
         s.wait_text("#reg-status", T, |t| t == "Not connected");
 
@@ -275,6 +324,7 @@ fn window_profiles_keyring_and_history() {
     files_under(sandbox.home(), &mut files);
     for must_exist in [
         sandbox.app_config_dir().join("profiles.json"),
+        sandbox.app_config_dir().join("profiles.json.corrupt-1"),
         sandbox.app_data_dir().join("history.sqlite3"),
     ] {
         assert!(

@@ -18,6 +18,10 @@ use tokio::sync::broadcast;
 /// File name of the call history database inside the app's data directory.
 pub const HISTORY_FILE: &str = "history.sqlite3";
 
+/// A keyring user name no profile has (profile ids are `p` + hex digits), looked up to see whether the keyring
+/// answers at all.
+const KEYRING_PROBE: &str = "dialtone-keyring-probe";
+
 /// The app's saved state, managed by Tauri.
 pub struct Stores {
     /// The saved profiles, or why they cannot be used.
@@ -116,6 +120,8 @@ impl Stores {
             return Ok(Arc::clone(store) as Arc<dyn SecretStore>);
         }
         let store = Arc::new(SystemSecretStore::new()?);
+        // Connecting does not reach the Secret Service yet; one lookup tells whether anything answers.
+        store.get(KEYRING_PROBE)?;
         *slot = Some(Arc::clone(&store));
         Ok(store)
     }

@@ -204,6 +204,17 @@ pub const APP_IDENTIFIER: &str = "app.dialtone.desktop";
 /// The password that unlocks the sandbox's gnome-keyring login collection.
 pub const SANDBOX_KEYRING_PASSWORD: &str = "sandbox-login";
 
+/// What provides the Secret Service on the app's session bus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionKeyring {
+    /// The system's session bus configuration (D-Bus may start gnome-keyring on demand, locked).
+    Default,
+    /// An unlocked gnome-keyring, started before the app.
+    Unlocked,
+    /// Nothing: a bus configuration without service directories.
+    Absent,
+}
+
 /// tauri-driver (which starts WebKitWebDriver, which starts our app) under a private session bus.
 pub struct TauriDriver {
     pub port: u16,
@@ -212,34 +223,65 @@ pub struct TauriDriver {
 }
 
 impl TauriDriver {
-    /// The driver and app in a fresh sandbox HOME, on a session bus without a keyring.
+    /// The driver and app in a fresh sandbox HOME, on a session bus with the system's default configuration.
     pub fn start(display: &str, log: &Path) -> TauriDriver {
         let sandbox = Sandbox::new();
-        let mut driver = Self::start_in(display, log, &sandbox, false);
+        let mut driver = Self::start_in(display, log, &sandbox, SessionKeyring::Default);
         driver._sandbox = Some(sandbox);
         driver
     }
 
-    /// The driver and app with `sandbox` as HOME; with `keyring`, an unlocked gnome-keyring (Secret Service) runs
-    /// on the app's session bus.
-    pub fn start_in(display: &str, log: &Path, sandbox: &Sandbox, keyring: bool) -> TauriDriver {
+    /// The driver and app with `sandbox` as HOME, on a private session bus with the given keyring situation.
+    pub fn start_in(
+        display: &str,
+        log: &Path,
+        sandbox: &Sandbox,
+        keyring: SessionKeyring,
+    ) -> TauriDriver {
         let driver = require_program("tauri-driver");
         require_program("WebKitWebDriver");
         let dbus = require_program("dbus-run-session");
-        let setup = if keyring {
-            require_program("gnome-keyring-daemon");
-            format!(
-                "echo -n {SANDBOX_KEYRING_PASSWORD} | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
-                 || exit 97;"
-            )
-        } else {
-            String::new()
+        let setup = match keyring {
+            SessionKeyring::Unlocked => {
+                require_program("gnome-keyring-daemon");
+                format!(
+                    "echo -n {SANDBOX_KEYRING_PASSWORD} | gnome-keyring-daemon --unlock --components=secrets \
+                     >/dev/null || exit 97;"
+                )
+            }
+            SessionKeyring::Default | SessionKeyring::Absent => String::new(),
         };
         let port = free_port();
         let native_port = free_port();
         let logfile = std::fs::File::create(log).expect("cannot create the driver log");
         let mut cmd = Command::new(dbus);
         sandbox.apply(&mut cmd);
+        if keyring == SessionKeyring::Absent {
+            // The default session configuration lets D-Bus start gnome-keyring on demand; this one has no service
+            // directories, so nothing provides org.freedesktop.secrets.
+            let config = sandbox.home().join("session-no-services.conf");
+            std::fs::write(
+                &config,
+                format!(
+                    r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+                    sandbox.home().join("run").display()
+                ),
+            )
+            .expect("write the bus config");
+            cmd.arg(format!("--config-file={}", config.display()));
+        }
         let guard = ChildGuard::spawn(
             "tauri-driver",
             cmd.args(["--", "sh", "-c", &format!("{setup} exec \"$@\""), "sh"])
