@@ -22,6 +22,18 @@ const COMMANDS: &[&str] = &[
     "unsubscribe_presence",
     "os_events",
     "set_link_action",
+    "app_status",
+    "list_profiles",
+    "save_profile",
+    "delete_profile",
+    "connect_profile",
+    "list_devices",
+    "history_list",
+    "peer_suggestions",
+    "delete_history_entry",
+    "mute",
+    "switch_mic",
+    "switch_speaker",
 ];
 
 fn main() {

@@ -3,7 +3,7 @@
 //! calls a SIPp UAS and presses keypad 5 (INFO `Signal=5`), Hold (`a=sendonly`, the status shows HOLD and the button
 //! turns to Resume), Resume (`a=sendrecv`), sends a message in the call (MESSAGE), then transfers the call blind
 //! (REFER to carol; the peer's NOTIFY 200 ends the call as transferred). A second SIPp answers for carol's presence:
-//! Watch shows her "away — Busy". Mute stays disabled (it needs the audio path). Screenshots go to
+//! Watch shows her "away — Busy". Mute toggles (Unmute, aria-pressed) during the call. Screenshots go to
 //! `target/screenshots/`.
 
 mod support;
@@ -73,11 +73,16 @@ fn window_in_call_controls_reach_the_peer() {
     s.click("#call");
     s.wait_text("#call-status", T, |t| t.starts_with("ESTABLISHED"));
     assert_eq!(s.property("#hold", "disabled"), serde_json::json!(false));
+    // Mute is real now (the core mutes the call's microphone): it toggles and says so.
+    assert_eq!(s.property("#mute", "disabled"), serde_json::json!(false));
+    s.click("#mute");
+    s.wait_text("#mute", T, |t| t == "Unmute");
     assert_eq!(
-        s.property("#mute", "disabled"),
-        serde_json::json!(true),
-        "Mute needs the audio path"
+        s.attribute("#mute", "aria-pressed").as_deref(),
+        Some("true")
     );
+    s.click("#mute");
+    s.wait_text("#mute", T, |t| t == "Mute");
 
     s.click("#keypad button[data-dtmf='5']");
     wait_trace(&peer, "Signal=5");
@@ -91,6 +96,8 @@ fn window_in_call_controls_reach_the_peer() {
     s.wait_text("#call-status", T, |t| t.starts_with("ESTABLISHED"));
     assert_eq!(s.text("#hold"), "Hold");
 
+    // Messages and presence are on the Chat screen.
+    s.click("#tab-chat");
     s.type_into("#message-text", "hello from the window");
     s.click("#send-message");
     s.wait_text("#message-log", T, |t| t.contains("hello from the window ✓"));
@@ -104,6 +111,9 @@ fn window_in_call_controls_reach_the_peer() {
     assert!(watched.contains("Busy"), "{watched}");
     xvfb.screenshot(&shots.join("06-message-and-presence.png"));
 
+    // Back on the Phone screen, the transfer controls fold out.
+    s.click("#tab-phone");
+    s.click("#transfer-toggle");
     s.type_into("#transfer-target", "sip:carol@127.0.0.1:5999");
     s.click("#transfer");
     let ended = s.wait_text("#call-status", T, |t| t.starts_with("FINISH"));

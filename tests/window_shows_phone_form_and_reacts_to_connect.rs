@@ -14,7 +14,14 @@ use support::*;
 fn window_shows_phone_form_and_reacts_to_connect() {
     let shots = screenshot_dir();
     let xvfb = Xvfb::start();
-    let driver = TauriDriver::start(&xvfb.display, &shots.join("tauri-driver.log"));
+    // A session bus where nothing provides the Secret Service (no keyring running or startable).
+    let sandbox = Sandbox::new();
+    let driver = TauriDriver::start_in(
+        &xvfb.display,
+        &shots.join("tauri-driver.log"),
+        &sandbox,
+        SessionKeyring::Absent,
+    );
     let app = std::path::PathBuf::from(env!("CARGO_BIN_EXE_dialtone-app"));
     let s = Session::new(&driver, &app);
 
@@ -54,6 +61,13 @@ fn window_shows_phone_form_and_reacts_to_connect() {
             "{css} should start disabled"
         );
     }
+    // This session bus has no Secret Service: the form says so and offers "ask each time" (no silent fallback).
+    let keyring = s.wait_text("#keyring-note", Duration::from_secs(15), |t| !t.is_empty());
+    assert!(
+        keyring.contains("No system keyring") && keyring.contains("ask each time"),
+        "{keyring}"
+    );
+    assert_eq!(s.text("#ask-each-time"), "Don't remember, ask each time");
     xvfb.screenshot(&shots.join("01-connection-form.png"));
 
     // A login the standard forbids is refused by the core when Connect is pressed, naming the field.

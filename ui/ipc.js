@@ -9,6 +9,7 @@ window.dialtone = (() => {
       available: false,
       invoke: async () => { throw { code: "no_shell", message: "The Dialtone core is not reachable (open this page in the Dialtone app)." }; },
       onEvent: async () => () => {},
+      onHistory: async () => () => {},
     };
   }
   const invoke = (cmd, args) => tauri.core.invoke(cmd, args).catch((e) => {
@@ -35,6 +36,21 @@ window.dialtone = (() => {
     setPresence: (status, note, publish) => invoke("set_presence", { status: { status, note: note || null }, publish }),
     subscribePresence: (target) => invoke("subscribe_presence", { target }),
     unsubscribePresence: (id) => invoke("unsubscribe_presence", { id }),
+    // Saved profiles (passwords go to the OS keyring, never back to the page), devices and call history.
+    appStatus: () => invoke("app_status"),
+    listProfiles: () => invoke("list_profiles"),
+    saveProfile: (profile, password) => invoke("save_profile", { profile, password: password || null }),
+    deleteProfile: (id) => invoke("delete_profile", { id }),
+    connectProfile: (id, password) => invoke("connect_profile", { id, password: password || null }),
+    listDevices: () => invoke("list_devices"),
+    historyList: (limit, offset) => invoke("history_list", { limit, offset }),
+    peerSuggestions: (prefix, limit) => invoke("peer_suggestions", { prefix, limit }),
+    deleteHistoryEntry: (id) => invoke("delete_history_entry", { id }),
+    mute: (id, muted) => invoke("mute", { id, muted }),
+    switchMic: (id, device) => invoke("switch_mic", { id, device: device || null }),
+    switchSpeaker: (id, device) => invoke("switch_speaker", { id, device: device || null }),
+    // A call was recorded in the history (or its final statistics were).
+    onHistory: (handler) => tauri.event.listen("history", (e) => handler(e.payload)),
     // Core events (registration, call, media, transfer, dtmf, message, presence, error...) arrive on the "phone"
     // frontend event, with the same JSON the CLI prints.
     onEvent: (handler) => tauri.event.listen("phone", (e) => handler(e.payload)),

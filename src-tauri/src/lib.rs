@@ -6,18 +6,21 @@
 mod commands;
 mod events;
 mod os;
+mod stores;
 
 use tauri::Manager;
 
 /// Starts the desktop app and blocks until its window closes.
 pub fn run() {
     os::plugins(tauri::Builder::default())
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(|app| {
             // The core runs on Tauri's tokio runtime.
             let phone = tauri::async_runtime::block_on(async {
                 dialtone_core::Phone::start(Default::default())
             });
             events::forward(app.handle().clone(), phone.subscribe());
+            stores::manage(app.handle(), phone.subscribe());
             app.manage(phone.clone());
             os::setup(app.handle(), &phone);
             Ok(())
@@ -43,6 +46,18 @@ pub fn run() {
             commands::unsubscribe_presence,
             os::os_events,
             os::set_link_action,
+            commands::app_status,
+            commands::list_profiles,
+            commands::save_profile,
+            commands::delete_profile,
+            commands::connect_profile,
+            commands::list_devices,
+            commands::history_list,
+            commands::peer_suggestions,
+            commands::delete_history_entry,
+            commands::mute,
+            commands::switch_mic,
+            commands::switch_speaker,
         ])
         .run(tauri::generate_context!())
         .expect("the Dialtone window could not be started");

@@ -345,6 +345,7 @@ impl TauriDriver {
                 return TauriDriver {
                     port,
                     _guard: guard,
+                    _sandbox: None,
                 };
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -353,16 +354,5 @@ impl TauriDriver {
             "tauri-driver did not listen on port {port}; see {}",
             log.display()
         );
-    }
-}
-
-impl super::Session {
-    /// Runs `script` in the window (a function body; `return` a value or a promise) and returns its result.
-    pub fn execute(&self, script: &str) -> Value {
-        super::post(
-            &self.url("/execute/sync"),
-            &serde_json::json!({"script": script, "args": []}),
-        )["value"]
-            .clone()
     }
 }

@@ -153,24 +153,140 @@ impl Xvfb {
     }
 }
 
+/// A private HOME with its own XDG directories, so the app's profiles, history, window state and keyring live in a
+/// temporary directory and never in the user's own.
+pub struct Sandbox {
+    root: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let root = tempfile::tempdir().expect("temporary HOME");
+        for sub in [".config", ".local/share", ".cache", "run"] {
+            std::fs::create_dir_all(root.path().join(sub)).expect("create XDG dir");
+        }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            root.path().join("run"),
+            std::fs::Permissions::from_mode(0o700),
+        )
+        .expect("chmod the runtime dir");
+        Sandbox { root }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// The app's config directory (Tauri's `app_config_dir`: `$XDG_CONFIG_HOME/<identifier>`).
+    pub fn app_config_dir(&self) -> PathBuf {
+        self.home().join(".config").join(APP_IDENTIFIER)
+    }
+
+    /// The app's data directory (Tauri's `app_data_dir`: `$XDG_DATA_HOME/<identifier>`).
+    pub fn app_data_dir(&self) -> PathBuf {
+        self.home().join(".local/share").join(APP_IDENTIFIER)
+    }
+
+    /// Sets HOME and the XDG directories of `cmd` to the sandbox and drops any inherited session bus.
+    pub fn apply(&self, cmd: &mut Command) {
+        let home = self.home();
+        cmd.env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("XDG_CACHE_HOME", home.join(".cache"))
+            .env("XDG_RUNTIME_DIR", home.join("run"))
+            .env_remove("DBUS_SESSION_BUS_ADDRESS");
+    }
+}
+
+/// `identifier` in tauri.conf.json.
+pub const APP_IDENTIFIER: &str = "app.dialtone.desktop";
+
+/// The password that unlocks the sandbox's gnome-keyring login collection.
+pub const SANDBOX_KEYRING_PASSWORD: &str = "sandbox-login";
+
+/// What provides the Secret Service on the app's session bus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionKeyring {
+    /// The system's session bus configuration (D-Bus may start gnome-keyring on demand, locked).
+    Default,
+    /// An unlocked gnome-keyring, started before the app.
+    Unlocked,
+    /// Nothing: a bus configuration without service directories.
+    Absent,
+}
+
 /// tauri-driver (which starts WebKitWebDriver, which starts our app) under a private session bus.
 pub struct TauriDriver {
     pub port: u16,
     _guard: ChildGuard,
+    _sandbox: Option<Sandbox>,
 }
 
 impl TauriDriver {
+    /// The driver and app in a fresh sandbox HOME, on a session bus with the system's default configuration.
     pub fn start(display: &str, log: &Path) -> TauriDriver {
+        let sandbox = Sandbox::new();
+        let mut driver = Self::start_in(display, log, &sandbox, SessionKeyring::Default);
+        driver._sandbox = Some(sandbox);
+        driver
+    }
+
+    /// The driver and app with `sandbox` as HOME, on a private session bus with the given keyring situation.
+    pub fn start_in(
+        display: &str,
+        log: &Path,
+        sandbox: &Sandbox,
+        keyring: SessionKeyring,
+    ) -> TauriDriver {
         let driver = require_program("tauri-driver");
         require_program("WebKitWebDriver");
         let dbus = require_program("dbus-run-session");
+        let setup = match keyring {
+            SessionKeyring::Unlocked => {
+                require_program("gnome-keyring-daemon");
+                format!(
+                    "echo -n {SANDBOX_KEYRING_PASSWORD} | gnome-keyring-daemon --unlock --components=secrets \
+                     >/dev/null || exit 97;"
+                )
+            }
+            SessionKeyring::Default | SessionKeyring::Absent => String::new(),
+        };
         let port = free_port();
         let native_port = free_port();
         let logfile = std::fs::File::create(log).expect("cannot create the driver log");
+        let mut cmd = Command::new(dbus);
+        sandbox.apply(&mut cmd);
+        if keyring == SessionKeyring::Absent {
+            // The default session configuration lets D-Bus start gnome-keyring on demand; this one has no service
+            // directories, so nothing provides org.freedesktop.secrets.
+            let config = sandbox.home().join("session-no-services.conf");
+            std::fs::write(
+                &config,
+                format!(
+                    r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+                    sandbox.home().join("run").display()
+                ),
+            )
+            .expect("write the bus config");
+            cmd.arg(format!("--config-file={}", config.display()));
+        }
         let guard = ChildGuard::spawn(
             "tauri-driver",
-            Command::new(dbus)
-                .arg("--")
+            cmd.args(["--", "sh", "-c", &format!("{setup} exec \"$@\""), "sh"])
                 .arg(driver)
                 .args([
                     "--port",
@@ -190,6 +306,7 @@ impl TauriDriver {
                 return TauriDriver {
                     port,
                     _guard: guard,
+                    _sandbox: None,
                 };
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -280,8 +397,35 @@ impl Session {
         );
     }
 
+    /// Sends keys to the element without clearing it first (WebDriver key codes like `\u{E007}` for Enter work).
+    pub fn send_keys(&self, css: &str, text: &str) {
+        let el = self.find(css);
+        post(
+            &self.url(&format!("/element/{el}/value")),
+            &json!({"text": text}),
+        );
+    }
+
+    /// Runs a script in the page and returns its result.
+    pub fn execute(&self, script: &str, args: Value) -> Value {
+        post(
+            &self.url("/execute/sync"),
+            &json!({"script": script, "args": args}),
+        )["value"]
+            .clone()
+    }
+
     pub fn click(&self, css: &str) {
         let el = self.find(css);
+        // Centre it first: an element half hidden under a fixed bar of a scrolled page counts as "in view" for
+        // WebKitWebDriver, which then clicks on the bar.
+        post(
+            &self.url("/execute/sync"),
+            &json!({
+                "script": "const e = document.querySelector(arguments[0]); if (e) e.scrollIntoView({block: 'center'});",
+                "args": [css],
+            }),
+        );
         post(&self.url(&format!("/element/{el}/click")), &json!({}));
     }
 

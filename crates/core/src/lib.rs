@@ -21,6 +21,7 @@ mod driver;
 pub mod error;
 pub mod event;
 pub mod history;
+pub mod history_recorder;
 pub mod keyring;
 mod media;
 mod phone;
