@@ -7,7 +7,7 @@
 //!   Kamailio and the window shows the call ESTABLISHED.
 //! - `dialtone-app tel:+1-800-FLOWERS`: refused with a message in the window ("letters are not digits").
 //! - With the setting switched to "prefill", `dialtone-app "tel:+44 (0)20 7946 0958"` puts `tel:+442079460958` in
-//!   the dial field instead of calling.
+//!   the dial field (bringing the Phone screen up from the History screen) instead of calling.
 //!
 //! Screenshots go to `target/screenshots/`.
 
@@ -22,15 +22,16 @@ use support::*;
 const T: Duration = Duration::from_secs(25);
 
 /// Launches the app binary a second time with `link`, as the OS link handler would, and waits for it to exit.
+/// Same user (HOME) and same session bus as the running app.
 fn second_launch(
     bus: &SessionBus,
+    sandbox: &Sandbox,
     display: &str,
     link: &str,
 ) -> (std::process::ExitStatus, Duration) {
     let app = env!("CARGO_BIN_EXE_dialtone-app");
     let started = Instant::now();
-    let mut child = bus
-        .command(app)
+    let mut child = app_command(app, sandbox, bus)
         .arg(link)
         .env("DISPLAY", display)
         .stdout(Stdio::null())
@@ -59,10 +60,12 @@ fn a_second_launch_with_a_link_makes_the_running_app_dial() {
     let bus = SessionBus::start();
     // A notification server too, so the app runs on a complete desktop.
     let _notes = NotificationServer::start(&bus, scratch.0.join("notifications.jsonl"));
+    let sandbox = Sandbox::new();
     let driver = TauriDriver::start_on_bus(
         &xvfb.display,
         &shots.join("tauri-driver-deeplink.log"),
         &bus,
+        &sandbox,
     );
     let app = std::path::PathBuf::from(env!("CARGO_BIN_EXE_dialtone-app"));
     let s = Session::new(&driver, &app);
@@ -99,7 +102,7 @@ fn a_second_launch_with_a_link_makes_the_running_app_dial() {
     )
     .expect("bob's SIPp");
     let link = format!("sip:bob@127.0.0.1:{}", bob.addr().port());
-    let (status, took) = second_launch(&bus, &xvfb.display, &link);
+    let (status, took) = second_launch(&bus, &sandbox, &xvfb.display, &link);
     assert!(status.success(), "the second launch failed: {status}");
     eprintln!("second launch handed {link} over and exited in {took:?}");
     let deadline = Instant::now() + T;
@@ -128,7 +131,7 @@ fn a_second_launch_with_a_link_makes_the_running_app_dial() {
     );
 
     // A bad link is told, not dialled.
-    let (status, _) = second_launch(&bus, &xvfb.display, "tel:+1-800-FLOWERS");
+    let (status, _) = second_launch(&bus, &sandbox, &xvfb.display, "tel:+1-800-FLOWERS");
     assert!(status.success(), "the second launch failed: {status}");
     let told = s.wait_text("#status-line", T, |t| t.contains("Cannot call this link"));
     assert!(told.contains("letters are not digits"), "{told}");
@@ -144,7 +147,10 @@ fn a_second_launch_with_a_link_makes_the_running_app_dial() {
         serde_json::json!("set"),
         "set_link_action failed: {set}"
     );
-    let (status, _) = second_launch(&bus, &xvfb.display, "tel:+44 (0)20 7946 0958");
+    // From another screen: the link brings the Phone screen up.
+    s.click("#tab-history");
+    assert_eq!(s.property("#view-phone", "hidden"), serde_json::json!(true));
+    let (status, _) = second_launch(&bus, &sandbox, &xvfb.display, "tel:+44 (0)20 7946 0958");
     assert!(status.success(), "the second launch failed: {status}");
     let deadline = Instant::now() + T;
     loop {
@@ -163,6 +169,11 @@ fn a_second_launch_with_a_link_makes_the_running_app_dial() {
     assert!(
         shown.starts_with("FINISH"),
         "a prefilled link must not dial: {shown}"
+    );
+    assert_eq!(
+        s.property("#view-phone", "hidden"),
+        serde_json::json!(false),
+        "the prefilled dial field is not on screen"
     );
     xvfb.screenshot(&shots.join("14-link-prefilled.png"));
 }

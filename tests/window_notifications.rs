@@ -32,6 +32,7 @@ struct Desk {
     _driver: TauriDriver,
     notes: NotificationServer,
     _bus: SessionBus,
+    _sandbox: Sandbox,
     xvfb: Xvfb,
     _scratch: Scratch,
 }
@@ -42,10 +43,12 @@ fn desk(tag: &str) -> Desk {
     let xvfb = Xvfb::start();
     let bus = SessionBus::start();
     let notes = NotificationServer::start(&bus, scratch.0.join("notifications.jsonl"));
+    let sandbox = Sandbox::new();
     let driver = TauriDriver::start_on_bus(
         &xvfb.display,
         &shots.join(format!("tauri-driver-{tag}.log")),
         &bus,
+        &sandbox,
     );
     let app = std::path::PathBuf::from(env!("CARGO_BIN_EXE_dialtone-app"));
     let s = Session::new(&driver, &app);
@@ -54,6 +57,7 @@ fn desk(tag: &str) -> Desk {
         _driver: driver,
         notes,
         _bus: bus,
+        _sandbox: sandbox,
         xvfb,
         _scratch: scratch,
     }

@@ -65,8 +65,13 @@ fn tray_shows_registration_and_do_not_disturb_refuses_calls() {
     let bus = SessionBus::start();
     let tray = TrayHost::start(&bus, scratch.0.join("tray.jsonl"));
     let notes = NotificationServer::start(&bus, scratch.0.join("notifications.jsonl"));
-    let driver =
-        TauriDriver::start_on_bus(&xvfb.display, &shots.join("tauri-driver-tray.log"), &bus);
+    let sandbox = Sandbox::new();
+    let driver = TauriDriver::start_on_bus(
+        &xvfb.display,
+        &shots.join("tauri-driver-tray.log"),
+        &bus,
+        &sandbox,
+    );
     let app = std::path::PathBuf::from(env!("CARGO_BIN_EXE_dialtone-app"));
     let s = Session::new(&driver, &app);
 

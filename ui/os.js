@@ -8,16 +8,20 @@
   if (!tauri) return;
   const $ = (id) => document.getElementById(id);
   const say = (text) => { const line = $("status-line"); if (line) line.textContent = text; };
+  // The dial field and the call live on the Phone screen.
+  const toPhone = () => { const tab = $("tab-phone"); if (tab && tab.getAttribute("aria-selected") !== "true") tab.click(); };
 
   function onOsEvent(ev) {
     switch (ev.event) {
       case "prefill": {
+        toPhone();
         const field = $("callee");
         if (field) { field.value = ev.target; field.focus(); }
         say(ev.note ? `${ev.target}: ${ev.note}` : `Ready to call ${ev.target}: press Call.`);
         break;
       }
       case "link_dialed":
+        toPhone();
         say(`Calling ${ev.target}${ev.note ? ` — ${ev.note}` : ""}`);
         break;
       case "notice":

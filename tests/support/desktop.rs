@@ -2,7 +2,7 @@
 //! (so it can play the notification server and the tray, and launch the app a second time on the same bus), a fake
 //! notification server and a fake tray on it (`tests/notify/*.py`, Debian's python3-dbus + python3-gi).
 
-use super::{free_port, require_program, ChildGuard, TauriDriver};
+use super::{free_port, require_program, ChildGuard, Sandbox, TauriDriver};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -316,9 +316,26 @@ impl TrayHost {
     }
 }
 
+/// A command for the app (or what starts it) with `sandbox` as HOME and `bus` as its session bus.
+pub fn app_command(
+    program: impl AsRef<std::ffi::OsStr>,
+    sandbox: &Sandbox,
+    bus: &SessionBus,
+) -> Command {
+    let mut cmd = Command::new(program);
+    sandbox.apply(&mut cmd);
+    cmd.env("DBUS_SESSION_BUS_ADDRESS", &bus.address);
+    cmd
+}
+
 impl TauriDriver {
-    /// tauri-driver (and so the app) on `bus` instead of a bus of its own.
-    pub fn start_on_bus(display: &str, log: &Path, bus: &SessionBus) -> TauriDriver {
+    /// tauri-driver (and so the app) with `sandbox` as HOME, on `bus` instead of a bus of its own.
+    pub fn start_on_bus(
+        display: &str,
+        log: &Path,
+        bus: &SessionBus,
+        sandbox: &Sandbox,
+    ) -> TauriDriver {
         let driver = require_program("tauri-driver");
         require_program("WebKitWebDriver");
         let port = free_port();
@@ -326,7 +343,7 @@ impl TauriDriver {
         let logfile = std::fs::File::create(log).expect("cannot create the driver log");
         let guard = ChildGuard::spawn(
             "tauri-driver",
-            bus.command(driver)
+            app_command(driver, sandbox, bus)
                 .args([
                     "--port",
                     &port.to_string(),
