@@ -169,6 +169,9 @@ fn window_profiles_keyring_and_history() {
             json!(""),
             "the password stays in the form after saving"
         );
+        s.click("#notice-close");
+        assert_eq!(s.property("#notice-box", "hidden"), json!(true));
+        s.execute("document.querySelector('main').scrollTop = 0", json!([]));
         xvfb.screenshot(&shots.join("11-profiles.png"));
 
         // Connect from the list: the password comes from the keyring (Kamailio accepts only the canary).
@@ -188,7 +191,6 @@ fn window_profiles_keyring_and_history() {
             s.attribute("#call-timer", "data-running").as_deref(),
             Some("true")
         );
-        xvfb.screenshot(&shots.join("12-in-call.png"));
 
         s.click("#hold");
         let held = s.wait_text("#call-status", T, |t| t.starts_with("HOLD"));
@@ -197,6 +199,13 @@ fn window_profiles_keyring_and_history() {
         xvfb.screenshot(&shots.join("13-on-hold.png"));
         s.click("#hold");
         s.wait_text("#call-status", T, |t| t.starts_with("ESTABLISHED"));
+        // The statistics panel follows the core's `stats` events (50 packets a second of 20 ms audio).
+        s.wait_text("#stat-sent", T, |t| {
+            t.parse::<u64>().is_ok_and(|n| n >= 200)
+        });
+        assert_eq!(s.text("#stat-codec"), "ulaw", "SIPp answers PCMU");
+        assert!(s.text("#stat-mos").contains('.'), "{}", s.text("#stat-mos"));
+        xvfb.screenshot(&shots.join("12-in-call.png"));
         s.click("#hangup");
         s.wait_text("#call-status", T, |t| t.starts_with("FINISH"));
         let outcome = peer.wait().expect("sipp peer finished");

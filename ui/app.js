@@ -270,6 +270,7 @@ ui.passwordMode.addEventListener("change", () => {
   if (ui.passwordMode.value === "askEachTime") showKeyringProblem("");
   else if (!state.keyring.available) showKeyringProblem(state.keyring.message);
 });
+$("notice-close").addEventListener("click", () => { $("notice-box").hidden = true; $("profile-name").focus(); });
 ui.newProfile.addEventListener("click", () => { fillForm(null); $("profile-name").focus(); });
 ui.deleteProfile.addEventListener("click", async () => {
   const p = state.profiles.find((x) => x.id === state.editing);
@@ -384,6 +385,8 @@ function render() {
   ui.answer.disabled = !ringing;
   ui.decline.disabled = !ringing;
   ui.incoming.hidden = !ringing;
+  // While a call rings here, the screen is about answering it.
+  $("call-controls").hidden = ringing;
   if (ringing) {
     ui.incomingName.textContent = c.display_name || c.peer;
     ui.incomingUri.textContent = c.peer;
@@ -553,6 +556,7 @@ document.addEventListener("keydown", (e) => {
 const statIds = ["codec", "sent", "received", "lost", "jitter", "rtt", "mos"];
 function resetStats() {
   for (const k of statIds) $(`stat-${k}`).textContent = "–";
+  for (const note of [ui.deviceStatus, ui.dtmfStatus, ui.transferStatus]) note.textContent = "";
   ui.statsNote.textContent = "Statistics appear every second while a call has media.";
   drawGraph([]);
 }
@@ -634,7 +638,7 @@ function renderHistory() {
       el("span", { class: "dir", "aria-label": r.direction, title: r.direction }, r.direction === "incoming" ? "↙" : "↗"),
       el("div", { class: "who" },
         el("strong", {}, r.displayName || r.peer),
-        el("span", { class: "muted peer" }, r.peer)),
+        r.displayName ? el("span", { class: "muted peer" }, r.peer) : null),
       el("div", { class: "when muted" }, when.toLocaleString()),
       el("div", { class: "result" }, resultText(r), mos ? el("span", { class: "muted" }, ` · ${mos}`) : null),
       el("button", { class: "call-back", type: "button", "aria-label": `Call back ${r.displayName || r.peer}`,
@@ -901,7 +905,7 @@ if (!api.available) {
       state.keyring = { available: status.keyringAvailable, message: status.keyringMessage || "" };
       if (status.notices.length) {
         ui.notice.textContent = status.notices.join("\n");
-        ui.notice.hidden = false;
+        $("notice-box").hidden = false;
         setStatus(status.notices[0]);
       }
     }
