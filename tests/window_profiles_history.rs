@@ -320,7 +320,13 @@ fn window_profiles_keyring_and_history() {
             profiles["profiles"][0]["audioCodecs"],
             json!(["PCMU", "opus"])
         );
-        // Session, driver and app end here (the app writes its window state on the way out).
+        // Closing the window ends the app normally; it remembers the window's size and position.
+        s.close_window();
+        let state_file = sandbox.app_config_dir().join(".window-state.json");
+        wait_until("the window state to be saved", || state_file.is_file());
+        let state: Value = serde_json::from_slice(&std::fs::read(&state_file).expect("read window state"))
+            .expect("window state parses");
+        assert!(state["main"]["width"].as_u64().is_some_and(|w| w > 0), "{state}");
     }
     drop(xvfb);
 

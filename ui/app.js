@@ -641,14 +641,22 @@ function renderHistory() {
         r.displayName ? el("span", { class: "muted peer" }, r.peer) : null),
       el("div", { class: "when muted" }, when.toLocaleString()),
       el("div", { class: "result" }, resultText(r), mos ? el("span", { class: "muted" }, ` · ${mos}`) : null),
-      el("button", { class: "call-back", type: "button", "aria-label": `Call back ${r.displayName || r.peer}`,
-                     onclick: () => dial(r.peer) }, "Call back"));
+      el("div", { class: "actions" },
+        el("button", { class: "call-back", type: "button", "aria-label": `Call back ${r.displayName || r.peer}`,
+                       onclick: () => dial(r.peer) }, "Call back"),
+        el("button", { class: "forget", type: "button", title: "Remove from the history",
+                       "aria-label": `Remove the call with ${r.displayName || r.peer} from the history`,
+                       onclick: () => forgetCall(r.id) }, "×")));
   }));
   ui.historyEmpty.hidden = rows.length > 0;
   ui.historyEmpty.textContent = state.history.length ? "No calls match." : "No calls yet.";
   for (const b of ui.historyList.querySelectorAll(".call-back")) b.disabled = !state.connected;
 }
 ui.historyFilter.addEventListener("input", renderHistory);
+async function forgetCall(id) {
+  const removed = await attempt(() => api.deleteHistoryEntry(id));
+  if (removed) { setStatus("Call removed from the history."); await loadHistory(); }
+}
 
 function closeSuggestions() {
   state.suggest.items = [];
