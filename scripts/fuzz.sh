@@ -62,10 +62,16 @@ seed() {
     sdp)
         printf 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nb=AS:64\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n' > "$dir/g711"
         printf 'v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\na=msid-semantic: WMS\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\na=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijklmn\r\na=fingerprint:sha-256 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89\r\na=setup:actpass\r\na=mid:0\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\na=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host\r\n' > "$dir/webrtc"
+        printf 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/SAVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\na=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR\r\na=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:4 WSH=64 -X\r\n' > "$dir/sdes"
+        printf '%s' '1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:4' > "$dir/crypto"
         ;;
     rtp)
         printf '\x80\x00\x00\x01\x00\x00\x00\xa0\x12\x34\x56\x78\xff\xfe\xfd\xfc' > "$dir/pcmu"
         printf '\x90\x65\x00\x02\x00\x00\x01\x40\x12\x34\x56\x78\xbe\xde\x00\x01\x10\xaa\x00\x00\x05\x8a\x00\xa0' > "$dir/ext-dtmf"
+        ;;
+    srtp)
+        printf '\x80\x00\x00\x01\x00\x00\x00\xa0\x12\x34\x56\x78\xff\xfe\xfd\xfc\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a' > "$dir/rtp"
+        printf '\x81\xc9\x00\x07\x12\x34\x56\x78\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x80\x00\x00\x01\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a' > "$dir/srtcp"
         ;;
     rtcp)
         printf '\x81\xc8\x00\x0c\x12\x34\x56\x78\xe6\x5a\x00\x00\x00\x00\x00\x00\x00\x00\x00\xa0\x00\x00\x00\x10\x00\x00\x06\x40\x87\x65\x43\x21\x05\x00\x00\x02\x00\x00\x12\x34\x00\x00\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x81\xca\x00\x03\x12\x34\x56\x78\x01\x03abc\x00' > "$dir/sr-sdes"
@@ -81,7 +87,7 @@ seed() {
 
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
-    TARGETS=(message uri sdp rtp rtcp)
+    TARGETS=(message uri sdp rtp rtcp srtp)
     if grep -q 'pub fn parse' crates/sip/src/auth.rs 2>/dev/null; then
         TARGETS+=(auth_header)
     else

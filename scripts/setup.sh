@@ -22,6 +22,8 @@ PKGS=(
   kamailio kamailio-websocket-modules kamailio-tls-modules sip-tester baresip-core
   # tools used by the test scripts
   iproute2 procps python3 openssl
+  # OS-integration window tests: a fake notification server and tray on the app's session bus (tests/notify/)
+  python3-dbus python3-gi
   # browser tests: headless Chromium driven by playwright-core (node), RTP counters in a test netns
   chromium nftables
 )

@@ -32,6 +32,8 @@ const COMMANDS: &[&str] = &[
     "mute",
     "switch_mic",
     "switch_speaker",
+    "os_events",
+    "set_link_action",
 ];
 
 fn main() {

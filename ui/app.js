@@ -446,6 +446,7 @@ function onCallEvent(ev) {
   if (!known && (!isLive(shown) || ev.replaces === state.current || ev.direction === "outgoing")) {
     state.current = ev.id;
     resetStats();
+    showView("phone"); // a call placed from anywhere (history, a link, a notification) shows the Phone screen
   }
   if (known && ev.id !== state.current && !isLive(shown) && isLive(ev)) state.current = ev.id;
   if (ev.direction === "incoming" && ev.state === "RING") {

@@ -72,7 +72,11 @@ pub async fn connect(
 }
 
 #[tauri::command]
-pub async fn disconnect(phone: State<'_, Phone>) -> Result<(), UiError> {
+pub async fn disconnect(
+    phone: State<'_, Phone>,
+    os: State<'_, crate::os::Os>,
+) -> Result<(), UiError> {
+    os.expect_unregister(); // not a dropped registration
     Ok(phone.disconnect().await?)
 }
 

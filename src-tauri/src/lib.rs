@@ -5,13 +5,15 @@
 
 mod commands;
 mod events;
+mod os;
 mod stores;
 
 use tauri::Manager;
 
 /// Starts the desktop app and blocks until its window closes.
 pub fn run() {
-    tauri::Builder::default()
+    // single-instance (in os::plugins) must be the first plugin.
+    os::plugins(tauri::Builder::default())
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(|app| {
             // The core runs on Tauri's tokio runtime.
@@ -20,7 +22,8 @@ pub fn run() {
             });
             events::forward(app.handle().clone(), phone.subscribe());
             stores::manage(app.handle(), phone.subscribe());
-            app.manage(phone);
+            app.manage(phone.clone());
+            os::setup(app.handle(), &phone);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -54,6 +57,8 @@ pub fn run() {
             commands::mute,
             commands::switch_mic,
             commands::switch_speaker,
+            os::os_events,
+            os::set_link_action,
         ])
         .run(tauri::generate_context!())
         .expect("the Dialtone window could not be started");

@@ -14,7 +14,9 @@
 #![deny(missing_docs)]
 
 pub mod account;
+pub mod alerts;
 pub mod audio;
+pub mod dial_link;
 mod driver;
 pub mod error;
 pub mod event;

@@ -161,6 +161,8 @@ fn we_refresh_by_update_when_the_peer_makes_us_refresher() {
             &format!("sip:svc@127.0.0.1:{port}"),
             "--hangup-after",
             "50",
+            // SIPp sends no RTP: without this our 30 s RTP inactivity timeout would end the call first.
+            "--no-inactivity-timeout",
         ],
     );
     cli.wait_for("ESTABLISHED", T, is_call("ESTABLISHED"));
@@ -378,7 +380,7 @@ fn dtmf_by_info_is_received() {
 }
 
 #[test]
-fn rfc4733_dtmf_is_refused_plainly_without_an_audio_path() {
+fn auto_dtmf_goes_out_as_rfc4733_events_when_negotiated_and_no_info_is_sent() {
     let sipp = Sipp::uas(
         Scenario::peer("incall_uas_answer_telephone_event.xml"),
         SippArgs::new(free_port()),
@@ -402,13 +404,11 @@ fn rfc4733_dtmf_is_refused_plainly_without_an_audio_path() {
     );
     let media = cli.wait_for("media", T, is_event("media"));
     assert_eq!(media["telephone_event"], 101, "{media}");
-    let err = cli.wait_for("error", T, is_event("error"));
-    let text = err["message"].as_str().unwrap_or("");
-    assert!(text.contains("RFC 4733") && text.contains("INFO"), "{err}");
-    assert!(err["call"].is_u64(), "{err}");
+    let sent = cli.wait_for("dtmf sent", T, is_event("dtmf"));
+    assert_eq!(sent["method"], "rfc4733", "{sent}");
+    assert_eq!(sent["flow"], "sent", "{sent}");
     cli.wait_for("FINISH", T, is_call("FINISH"));
-    assert_eq!(cli.wait_exit(T), 1, "an unsent DTMF makes the run fail");
-    assert!(cli.stderr().contains("RFC 4733"), "{}", cli.stderr());
+    assert_eq!(cli.wait_exit(T), 0, "{}", cli.stderr());
     let outcome = sipp.wait().expect("sipp finished");
     assert!(outcome.success(), "no INFO may have gone out:\n{outcome}");
 }

@@ -284,6 +284,7 @@ fn browser_calls_a_dialtone_phone_through_the_bridge() {
     }
     let (mut relay, udp, page) = relay();
     let account = format!("sip:bob@127.0.0.1:{udp}");
+    let bob_rec = relay.dir.path().join("bob-hears-the-browser.wav");
     let mut bob = Cli::phone(
         &[
             "--account",
@@ -291,6 +292,12 @@ fn browser_calls_a_dialtone_phone_through_the_bridge() {
             "--password-env",
             "DIALTONE_TEST_PASSWORD",
             "--auto-answer",
+            // G.711 only, so the bridge must transcode Opus.
+            "--codecs",
+            "ulaw,alaw,telephone-event",
+            "--no-mic",
+            "--record",
+            bob_rec.to_str().expect("utf-8 path"),
         ],
         "bobpw",
     );
@@ -333,6 +340,15 @@ fn browser_calls_a_dialtone_phone_through_the_bridge() {
         "{result}"
     );
     bob.wait_for("bob FINISH", T, is_call("FINISH"));
+    // What the Dialtone phone played is the browser's tone, transcoded from Opus: checked as audio.
+    let heard =
+        dialtone_devices::analysis::analyze_wav(&bob_rec, std::time::Duration::from_secs(1))
+            .expect("bob's recording");
+    let dominant = heard.dominant_hz.unwrap_or(0.0);
+    assert!(
+        (dominant - TONE_HZ).abs() <= 15.0 && heard.rms > 0.02,
+        "the Dialtone phone should hear the browser's {TONE_HZ} Hz: {heard:?}"
+    );
     let ended = bridge_event(&mut relay, "bridge_ended");
     let stats = &ended["stats"];
     assert!(
@@ -378,6 +394,10 @@ fn a_dialtone_phone_calls_the_browser_through_the_bridge() {
             "bob",
             "--hangup-after",
             "6",
+            "--codecs",
+            "ulaw,alaw,telephone-event",
+            "--tone",
+            "700",
         ],
         "alicepw",
     );

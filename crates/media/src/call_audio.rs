@@ -24,9 +24,10 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use dialtone_sdp::{AcceptedMedia, CodecName, Direction, TelephoneEvent};
+use dialtone_sdp::{AcceptedMedia, CodecName, Direction, SrtpKeys, TelephoneEvent};
 
 use crate::codec::{create_codec, AudioCodec};
+use crate::demux::{classify, PacketKind};
 use crate::dtmf::{DtmfEvent, DtmfReceiver, DtmfSender};
 use crate::error::MediaError;
 use crate::jitter_buffer::{JitterBuffer, JitterBufferConfig, Playout};
@@ -36,7 +37,10 @@ use crate::random::Random;
 use crate::resampler::Resampler;
 use crate::rtcp_packet::NtpTime;
 use crate::rtp_packet::RtpPacket;
-use crate::rtp_session::{Output, RemoteReport, RtpEvent, RtpSession, RtpSessionConfig, Transmit};
+use crate::rtp_session::{
+    Channel, Output, RemoteReport, RtpEvent, RtpSession, RtpSessionConfig, Transmit,
+};
+use crate::srtp::{SrtpCounters, SrtpSession};
 
 /// RFC 3389 comfort noise, static payload type 13: accepted and ignored.
 const PT_COMFORT_NOISE: u8 = 13;
@@ -76,6 +80,9 @@ pub struct CallAudioParams {
     pub jitter_min_delay: Duration,
     /// The most buffering delay.
     pub jitter_max_delay: Duration,
+    /// SDES-SRTP keys (RFC 4568): with them every RTP/RTCP datagram is protected before
+    /// it leaves and unprotected (authenticated, replay-checked) when it arrives.
+    pub srtp: Option<SrtpKeys>,
 }
 
 impl CallAudioParams {
@@ -101,6 +108,7 @@ impl CallAudioParams {
             ntp_origin: NtpTime(0),
             jitter_min_delay: Duration::from_millis(20),
             jitter_max_delay: Duration::from_millis(400),
+            srtp: None,
         }
     }
 
@@ -114,6 +122,7 @@ impl CallAudioParams {
         p.remote_rtcp = media.remote_rtcp;
         p.rtcp_mux = media.rtcp_mux;
         p.direction = media.direction;
+        p.srtp = media.srtp.clone();
         if let Some(ms) = media.ptime {
             p.ptime = Duration::from_millis(u64::from(ms.clamp(10, 60)));
         }
@@ -197,6 +206,9 @@ pub struct CallAudio {
     undecodable: u64,
     dtmf_sent: u64,
     dtmf_received: u64,
+    srtp: Option<SrtpSession>,
+    /// What earlier SRTP sessions of this call (before a re-key) refused.
+    srtp_refused: SrtpCounters,
 }
 
 impl std::fmt::Debug for CallAudio {
@@ -204,6 +216,7 @@ impl std::fmt::Debug for CallAudio {
         f.debug_struct("CallAudio")
             .field("codec", &self.codec.name())
             .field("session", &self.session)
+            .field("srtp", &self.srtp)
             .finish_non_exhaustive()
     }
 }
@@ -226,6 +239,7 @@ impl CallAudio {
             return Err(MediaError::InvalidParameter("device rate 0".to_string()));
         }
         let codec = create_codec(params.codec, params.fmtp.as_deref())?;
+        let srtp = params.srtp.as_ref().map(SrtpSession::new).transpose()?;
         let mut config = RtpSessionConfig::new(codec.clock_rate(), params.remote_rtp);
         config.remote_rtcp = params.remote_rtcp;
         config.rtcp_mux = params.rtcp_mux;
@@ -266,6 +280,8 @@ impl CallAudio {
             undecodable: 0,
             dtmf_sent: 0,
             dtmf_received: 0,
+            srtp,
+            srtp_refused: SrtpCounters::default(),
             params,
         };
         audio.configure_codec_timing();
@@ -347,6 +363,23 @@ impl CallAudio {
         }
         self.params.direction = direction;
         self.session.set_direction(now, direction);
+    }
+
+    /// Applies the SRTP keys of a later offer/answer: new keys start new contexts (a
+    /// re-key), the same keys keep the running ones (rollover counters, replay lists),
+    /// `None` goes back to plain RTP.
+    pub fn set_srtp(&mut self, keys: Option<&SrtpKeys>) -> Result<(), MediaError> {
+        if self.srtp.as_ref().map(SrtpSession::keys) == keys {
+            return Ok(());
+        }
+        let next = keys.map(SrtpSession::new).transpose()?;
+        if let Some(old) = std::mem::replace(&mut self.srtp, next) {
+            let c = old.counters();
+            self.srtp_refused.auth_failures += c.auth_failures;
+            self.srtp_refused.replays += c.replays;
+        }
+        self.params.srtp = keys.cloned();
+        Ok(())
     }
 
     /// Points RTP/RTCP at a new remote address (a re-INVITE moved the media).
@@ -444,15 +477,36 @@ impl CallAudio {
         self.media_ts = self.media_ts.wrapping_add(units);
     }
 
-    /// A datagram on the RTP port (with rtcp-mux, RTCP too).
+    /// A datagram on the RTP port (with rtcp-mux, RTCP too). With SRTP, a datagram that
+    /// fails authentication or is a replay is dropped here and counted (it does not
+    /// latch, reset the inactivity timer or reach the jitter buffer).
     pub fn handle_rtp(&mut self, now: Instant, source: SocketAddr, bytes: &[u8]) {
-        self.session.handle_rtp(now, source, bytes);
+        match self.srtp.as_mut() {
+            None => self.session.handle_rtp(now, source, bytes),
+            Some(srtp) => {
+                let plain = match classify(bytes) {
+                    PacketKind::Rtcp => srtp.unprotect_rtcp(bytes),
+                    _ => srtp.unprotect_rtp(bytes),
+                };
+                if let Ok(plain) = plain {
+                    self.session.handle_rtp(now, source, &plain);
+                }
+            }
+        }
         self.pump(now);
     }
 
-    /// A datagram on the RTCP port.
+    /// A datagram on the RTCP port (SRTCP with SRTP: unprotected first, dropped and
+    /// counted when it fails).
     pub fn handle_rtcp(&mut self, now: Instant, source: SocketAddr, bytes: &[u8]) {
-        self.session.handle_rtcp(now, source, bytes);
+        match self.srtp.as_mut() {
+            None => self.session.handle_rtcp(now, source, bytes),
+            Some(srtp) => {
+                if let Ok(plain) = srtp.unprotect_rtcp(bytes) {
+                    self.session.handle_rtcp(now, source, &plain);
+                }
+            }
+        }
         self.pump(now);
     }
 
@@ -460,7 +514,19 @@ impl CallAudio {
     fn pump(&mut self, now: Instant) {
         while let Some(out) = self.session.poll_output() {
             match out {
-                Output::Transmit(t) => self.outputs.push_back(CallOutput::Transmit(t)),
+                Output::Transmit(mut t) => {
+                    if let Some(srtp) = self.srtp.as_mut() {
+                        let protected = match t.channel {
+                            Channel::Rtp => srtp.protect_rtp(&t.bytes),
+                            Channel::Rtcp => srtp.protect_rtcp(&t.bytes),
+                        };
+                        // Only an exhausted key (2^48 packets) fails here: nothing
+                        // leaves unprotected.
+                        let Ok(bytes) = protected else { continue };
+                        t.bytes = bytes;
+                    }
+                    self.outputs.push_back(CallOutput::Transmit(t));
+                }
                 Output::Event(RtpEvent::Rtp(r)) => self.receive(now, r.packet),
                 Output::Event(e) => {
                     let event = match e {
@@ -618,6 +684,11 @@ impl CallAudio {
             + self.params.ptime
             + Duration::from_millis(5);
         let quality = e_model(self.params.codec, delay, loss.min(1.0));
+        let srtp = self
+            .srtp
+            .as_ref()
+            .map(SrtpSession::counters)
+            .unwrap_or_default();
         MediaStats {
             codec: self.params.codec.as_str().to_string(),
             packets_sent: s.packets_sent,
@@ -638,6 +709,9 @@ impl CallAudio {
             malformed_rtcp: s.malformed_rtcp,
             stray_packets: s.stray_packets,
             undecodable_packets: self.undecodable,
+            srtp: self.srtp.is_some(),
+            srtp_auth_failures: self.srtp_refused.auth_failures + srtp.auth_failures,
+            srtp_replays: self.srtp_refused.replays + srtp.replays,
             r_factor: quality.r_factor,
             mos: quality.mos,
         }

@@ -67,6 +67,9 @@ pub enum MediaError {
     /// A codec library failed to initialise.
     #[error(transparent)]
     Codec(#[from] CodecError),
+    /// The SRTP keys could not be set up.
+    #[error(transparent)]
+    Srtp(#[from] crate::srtp::SrtpError),
     /// A parameter is out of range (ptime, sample rate, ...).
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),

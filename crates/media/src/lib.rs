@@ -14,6 +14,8 @@
 //!   codec rates.
 //! * [`DtmfSender`] / [`DtmfReceiver`]: RFC 4733 telephone-events.
 //! * [`e_model`]: ITU-T G.107 (simplified) MOS; [`MediaStats`] per call.
+//! * [`SrtpSession`]: SRTP/SRTCP (RFC 3711, `AES_CM_128_HMAC_SHA1_80`) with SDES keys;
+//!   packets failing authentication or replayed are dropped and counted.
 //! * [`CallAudio`]: all of it tied together for one call: microphone PCM in, RTP out; RTP
 //!   in, speaker PCM out.
 //!
@@ -72,6 +74,7 @@ mod rtcp_interval;
 mod rtcp_packet;
 mod rtp_packet;
 mod rtp_session;
+mod srtp;
 
 pub use call_audio::{CallAudio, CallAudioParams, CallEvent, CallOutput};
 #[cfg(feature = "speex")]
@@ -103,3 +106,4 @@ pub use rtp_session::{
     Channel, Output, ReceivedRtp, RemoteReport, RtpEvent, RtpSession, RtpSessionConfig,
     SessionStats, Transmit,
 };
+pub use srtp::{SrtpCounters, SrtpError, SrtpSession};

@@ -44,6 +44,13 @@ pub struct MediaStats {
     pub stray_packets: u64,
     /// RTP packets with a payload type we did not negotiate, or that failed to decode.
     pub undecodable_packets: u64,
+    /// The media is SRTP (RFC 3711, keyed by SDES).
+    pub srtp: bool,
+    /// SRTP/SRTCP datagrams dropped because their authentication tag did not verify
+    /// (wrong key, tampering) or they were too malformed to check.
+    pub srtp_auth_failures: u64,
+    /// SRTP/SRTCP datagrams dropped as replays (RFC 3711 §3.3.2).
+    pub srtp_replays: u64,
     /// E-model transmission rating R (ITU-T G.107, simplified).
     pub r_factor: f64,
     /// E-model MOS estimate (1.0–4.5).

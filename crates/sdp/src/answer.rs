@@ -8,6 +8,7 @@
 //! that, the first one offered). A line nothing matches is rejected with port 0.
 
 use crate::codec::{CodecName, CodecPolicy, MediaKind};
+use crate::crypto::{crypto_lines, CryptoAttribute, SrtpKeys};
 use crate::direction::Direction;
 use crate::error::SdpError;
 use crate::format::{our_fmtp, FormatKey, LocalFormat, RemoteFormat};
@@ -16,7 +17,7 @@ use crate::media::MediaDescription;
 use crate::negotiated::{
     AcceptedMedia, Negotiated, NegotiatedCodec, NegotiatedMedia, TelephoneEvent,
 };
-use crate::offer::{session_lines, write_tail, Slot};
+use crate::offer::{is_secure_profile, sdes_applies, session_lines, write_tail, Slot};
 use crate::params::SessionParams;
 use crate::remote::{same_protocol_family, RemoteMedia};
 use crate::session::{Origin, SessionDescription};
@@ -102,12 +103,24 @@ fn answer_line(
     let Some(ours) = params.media(kind) else {
         return Ok(Err(format!("no {kind} wanted for this call")));
     };
-    if !same_protocol_family(&ours.protocol, &offered.protocol) {
+    // SDES (RFC 4568) bridges the RTP/AVP and RTP/SAVP families for audio: whether the
+    // stream is SRTP depends on the offer's a=crypto lines and our policy.
+    let sdes =
+        kind == MediaKind::Audio && sdes_applies(&offered.protocol) && sdes_applies(&ours.protocol);
+    if !sdes && !same_protocol_family(&ours.protocol, &offered.protocol) {
         return Ok(Err(format!(
             "protocol {} not accepted (we use {})",
             offered.protocol, ours.protocol
         )));
     }
+    let srtp = if sdes {
+        match answer_srtp(params, offered) {
+            Ok(srtp) => srtp,
+            Err(reason) => return Ok(Err(reason)),
+        }
+    } else {
+        None
+    };
     let codecs = policy.answer_codecs(kind, &params.strip);
     let offered_formats = RemoteFormat::all(offered);
     let chosen: Vec<(RemoteFormat, Option<String>)> = offered_formats
@@ -144,6 +157,7 @@ fn answer_line(
         direction,
         ptime: remote.ptime(),
         remote_attributes: offered.attributes.clone(),
+        srtp: srtp.as_ref().map(|(keys, _)| keys.clone()),
     };
 
     let mut line = MediaDescription::new(&offered.media, ours.port, &offered.protocol, Vec::new());
@@ -166,8 +180,108 @@ fn answer_line(
         .write(&mut line);
         learned.push((format.key(), format.payload_type));
     }
-    write_tail(&mut line, kind, params, rtcp_mux, direction, offered.mid());
+    write_tail(
+        &mut line,
+        kind,
+        params,
+        (rtcp_mux, direction),
+        offered.mid(),
+        srtp.as_ref().map(|(_, crypto)| crypto),
+    );
     Ok(Ok((line, accepted, learned)))
+}
+
+/// The SRTP outcome of answering one audio line (RFC 4568 §7.1.2): the first usable
+/// `a=crypto` of the offer, answered with our key under the same tag. `Ok(None)`: plain
+/// RTP; `Err(reason)`: the line must be rejected (an `RTP/SAVP` offer we cannot secure,
+/// RFC 4568 §7.5, or no usable crypto while our policy makes SRTP mandatory).
+fn answer_srtp(
+    params: &SessionParams,
+    offered: &MediaDescription,
+) -> Result<Option<(SrtpKeys, CryptoAttribute)>, String> {
+    let secure = is_secure_profile(&offered.protocol);
+    let Some(our_key) = params.srtp.key() else {
+        return if secure {
+            Err(format!(
+                "{} needs SRTP, which is off for this call (SDES keys only travel over TLS or WSS signaling)",
+                offered.protocol
+            ))
+        } else {
+            Ok(None)
+        };
+    };
+    let mut unusable = Vec::new();
+    for line in crypto_lines(offered) {
+        let usable = line
+            .map_err(|e| e.to_string())
+            .and_then(|crypto| crypto.usable().map(|(suite, key)| (crypto.tag, suite, key)));
+        match usable {
+            Ok((tag, suite, remote_key)) => {
+                let answer = CryptoAttribute::new(tag, suite, our_key);
+                let keys = SrtpKeys {
+                    suite,
+                    tag,
+                    local_key: our_key.clone(),
+                    remote_key,
+                };
+                return Ok(Some((keys, answer)));
+            }
+            Err(reason) => unusable.push(reason),
+        }
+    }
+    if !secure && !params.srtp.is_mandatory() {
+        return Ok(None);
+    }
+    Err(if unusable.is_empty() {
+        "no a=crypto line, and SRTP is required".to_string()
+    } else {
+        format!("no usable a=crypto ({})", unusable.join("; "))
+    })
+}
+
+/// The SRTP outcome of the peer's answer to one of our lines (RFC 4568 §7.1.3): the
+/// answer's `a=crypto` must carry the tag and suite of one of ours. Without one, an
+/// `RTP/AVP` offer falls back to plain RTP; an `RTP/SAVP` one is broken.
+fn read_answer_srtp(
+    index: usize,
+    ours: &MediaDescription,
+    theirs: &MediaDescription,
+) -> Result<Option<SrtpKeys>, SdpError> {
+    let offered: Vec<CryptoAttribute> = crypto_lines(ours).filter_map(Result::ok).collect();
+    if offered.is_empty() {
+        return Ok(None);
+    }
+    let mismatch = |what: String| SdpError::mismatch(format!("m-line {index}: {what}"));
+    let Some(answered) = crypto_lines(theirs).next() else {
+        if is_secure_profile(&ours.protocol) {
+            return Err(mismatch(format!(
+                "the answer to our {} offer has no a=crypto",
+                ours.protocol
+            )));
+        }
+        return Ok(None);
+    };
+    let answered = answered.map_err(|e| mismatch(e.to_string()))?;
+    let Some(ours) = offered.iter().find(|c| c.tag == answered.tag) else {
+        return Err(mismatch(format!(
+            "the answer's a=crypto tag {} is not one we offered",
+            answered.tag
+        )));
+    };
+    if ours.suite != answered.suite {
+        return Err(mismatch(format!(
+            "the answer's a=crypto suite differs from the one we offered with tag {}",
+            answered.tag
+        )));
+    }
+    let (suite, local_key) = ours.usable().map_err(mismatch)?;
+    let (_, remote_key) = answered.usable().map_err(mismatch)?;
+    Ok(Some(SrtpKeys {
+        suite,
+        tag: answered.tag,
+        local_key,
+        remote_key,
+    }))
 }
 
 /// The fmtp we answer an offered payload with; `None` when the payload's parameters
@@ -272,6 +386,11 @@ fn read_answer_line(
     learned: &mut Vec<(FormatKey, u8)>,
 ) -> Result<AcceptedMedia, SdpError> {
     let index = remote.index;
+    let srtp = if kind == MediaKind::Audio {
+        read_answer_srtp(index, ours, remote.media)?
+    } else {
+        None
+    };
     let offered = RemoteFormat::all(ours);
     let answered: Vec<RemoteFormat> = RemoteFormat::all(remote.media)
         .into_iter()
@@ -310,5 +429,6 @@ fn read_answer_line(
         direction,
         ptime: remote.ptime(),
         remote_attributes: remote.media.attributes.clone(),
+        srtp,
     })
 }

@@ -46,6 +46,12 @@ pub enum SdpError {
         /// Why it was refused.
         reason: &'static str,
     },
+    /// An `a=crypto` value that breaks the RFC 4568 §9.1 grammar.
+    #[error("invalid a=crypto: {reason}")]
+    InvalidCrypto {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// Our offer would contain no media stream at all (every wanted kind lost all its
     /// codecs to the policy, the exclusion list or the strip list).
     #[error(

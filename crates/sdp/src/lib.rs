@@ -15,7 +15,10 @@
 //!   from our side, ptime.
 //! * [`SessionParams`] carries our side of one exchange: address, ports, wanted media,
 //!   direction (hold is a re-offer with [`Direction::SendOnly`]), ptime, rtcp-mux, the
-//!   per-call strip list, and [`ExtraLine`]s placed after `c=` and before `t=`.
+//!   per-call strip list, [`ExtraLine`]s placed after `c=` and before `t=`, and the
+//!   [`SrtpPolicy`] (SDES, RFC 4568: `a=crypto` lines with keys the caller draws).
+//! * [`CryptoAttribute`] parses and writes `a=crypto`; an accepted stream's
+//!   [`AcceptedMedia::srtp`] holds the [`SrtpKeys`] both sides settled on.
 //!
 //! # One exchange
 //!
@@ -53,6 +56,7 @@
 mod answer;
 mod attribute;
 mod codec;
+mod crypto;
 mod direction;
 mod error;
 mod extra_line;
@@ -70,6 +74,10 @@ mod session;
 
 pub use attribute::Attribute;
 pub use codec::{parse_codec_list, CodecName, CodecPolicy, MediaKind, OpusOptions};
+pub use crypto::{
+    CryptoAttribute, InlineKey, KeyParam, Lifetime, Mki, SrtpKey, SrtpKeys, SrtpPolicy, SrtpSuite,
+    SRTP_KEY_SALT_LEN,
+};
 pub use direction::{Direction, NotADirection};
 pub use error::SdpError;
 pub use extra_line::ExtraLine;

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use crate::attribute::Attribute;
 use crate::codec::{CodecName, MediaKind};
+use crate::crypto::SrtpKeys;
 use crate::direction::Direction;
 
 /// What an offer/answer exchange settled: one entry per `m=` line, in order.
@@ -82,6 +83,8 @@ pub struct AcceptedMedia {
     pub ptime: Option<u32>,
     /// The peer's media-level attributes, verbatim (ICE, crypto, fingerprint, ...).
     pub remote_attributes: Vec<Attribute>,
+    /// SDES-SRTP keys when the stream is protected (RFC 4568); `None`: plain RTP.
+    pub srtp: Option<SrtpKeys>,
 }
 
 /// One codec both sides agreed on.

@@ -4,6 +4,7 @@
 
 use crate::attribute::Attribute;
 use crate::codec::{CodecName, CodecPolicy, MediaKind};
+use crate::crypto::{CryptoAttribute, SrtpSuite};
 use crate::direction::Direction;
 use crate::error::SdpError;
 use crate::format::{offer_formats, LocalFormat, PayloadTypes, VIDEO_FEEDBACK};
@@ -70,15 +71,58 @@ pub(crate) fn session_lines(origin: Origin, params: &SessionParams) -> SessionDe
     }
 }
 
+/// The `a=crypto` tag of our offers (one line, so always the same).
+pub(crate) const OFFER_CRYPTO_TAG: u32 = 1;
+
+/// True for the RTP profiles SDES applies to: `RTP/AVP`, `RTP/AVPF`, `RTP/SAVP`,
+/// `RTP/SAVPF` (not DTLS-SRTP's `UDP/TLS/RTP/SAVPF`).
+pub(crate) fn sdes_applies(protocol: &str) -> bool {
+    ["RTP/AVP", "RTP/AVPF", "RTP/SAVP", "RTP/SAVPF"]
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(protocol))
+}
+
+/// True for `RTP/SAVP` and `RTP/SAVPF`: the stream must be SRTP.
+pub(crate) fn is_secure_profile(protocol: &str) -> bool {
+    protocol.eq_ignore_ascii_case("RTP/SAVP") || protocol.eq_ignore_ascii_case("RTP/SAVPF")
+}
+
+/// The protocol we offer for `kind`: the caller's, made `RTP/SAVP(F)` for audio when SRTP
+/// is mandatory.
+fn offer_protocol(params: &SessionParams, kind: MediaKind, protocol: &str) -> String {
+    if kind != MediaKind::Audio || !params.srtp.is_mandatory() {
+        return protocol.to_string();
+    }
+    if protocol.eq_ignore_ascii_case("RTP/AVP") {
+        "RTP/SAVP".to_string()
+    } else if protocol.eq_ignore_ascii_case("RTP/AVPF") {
+        "RTP/SAVPF".to_string()
+    } else {
+        protocol.to_string()
+    }
+}
+
+/// Our `a=crypto` for an offered line of `kind` on `protocol`, if SRTP is on.
+fn offer_crypto(
+    params: &SessionParams,
+    kind: MediaKind,
+    protocol: &str,
+) -> Option<CryptoAttribute> {
+    let key = params.srtp.key()?;
+    (kind == MediaKind::Audio && sdes_applies(protocol))
+        .then(|| CryptoAttribute::new(OFFER_CRYPTO_TAG, SrtpSuite::AesCm128HmacSha1_80, key))
+}
+
 /// The attributes after the codec lines, shared by offers and answers: `a=ptime`
-/// (audio), `a=rtcp-mux`, the direction, `a=mid`, then the caller's own attributes.
+/// (audio), `a=rtcp-mux`, the direction, `a=mid`, `a=crypto`, then the caller's own
+/// attributes.
 pub(crate) fn write_tail(
     m: &mut MediaDescription,
     kind: MediaKind,
     params: &SessionParams,
-    rtcp_mux: bool,
-    direction: Direction,
+    (rtcp_mux, direction): (bool, Direction),
     mid: Option<&str>,
+    crypto: Option<&CryptoAttribute>,
 ) {
     if kind == MediaKind::Audio {
         if let Some(ptime) = params.ptime {
@@ -94,6 +138,9 @@ pub(crate) fn write_tail(
     if let Some(mid) = mid {
         m.attributes
             .push(Attribute::trusted("mid", Some(mid.to_string())));
+    }
+    if let Some(crypto) = crypto {
+        m.attributes.push(crypto.to_attribute());
     }
     if let Some(media) = params.media(kind) {
         m.attributes.extend(media.attributes.iter().cloned());
@@ -119,10 +166,10 @@ pub(crate) fn build_offer(
         let kind = MediaKind::from_media(&slot.media).filter(|k| !placed.contains(k));
         let usable = kind.and_then(|k| {
             let codecs = offerable(k)?;
-            let ours = &params.media(k)?.protocol;
+            let ours = offer_protocol(params, k, &params.media(k)?.protocol);
             // RFC 3264 §8: a line keeps its transport family; a different one is offered
             // in a new line and this one disabled.
-            same_protocol_family(ours, &slot.protocol).then_some((k, codecs))
+            same_protocol_family(&ours, &slot.protocol).then_some((k, codecs))
         });
         let m = match usable {
             Some((kind, codecs)) => {
@@ -143,9 +190,10 @@ pub(crate) fn build_offer(
             continue;
         }
         if let (Some(codecs), Some(media)) = (offerable(kind), params.media(kind)) {
+            let protocol = offer_protocol(params, kind, &media.protocol);
             let line = Line {
                 kind,
-                protocol: &media.protocol,
+                protocol: &protocol,
                 mid: None,
             };
             let m = offer_line(line, &codecs, policy, params, payload_types)?;
@@ -200,6 +248,14 @@ fn offer_line(
         }
         .write(&mut m);
     }
-    write_tail(&mut m, kind, params, params.rtcp_mux, params.direction, mid);
+    let crypto = offer_crypto(params, kind, protocol);
+    write_tail(
+        &mut m,
+        kind,
+        params,
+        (params.rtcp_mux, params.direction),
+        mid,
+        crypto.as_ref(),
+    );
     Ok(m)
 }

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use crate::attribute::Attribute;
 use crate::codec::{CodecName, MediaKind};
+use crate::crypto::SrtpPolicy;
 use crate::direction::Direction;
 use crate::extra_line::ExtraLine;
 
@@ -57,6 +58,11 @@ pub struct SessionParams {
     /// Session-level attributes written after `t=` (e.g. `a=group:BUNDLE ...` or
     /// `a=ice-lite` from the media layer).
     pub session_attributes: Vec<Attribute>,
+    /// SDES-SRTP for the audio stream (RFC 4568): off (the default), offered with
+    /// `a=crypto` in `RTP/AVP` (best effort), or mandatory (`RTP/SAVP`). The key inside
+    /// is ours, drawn by the caller; keep it for the whole call (a new key in a re-offer
+    /// re-keys the stream).
+    pub srtp: SrtpPolicy,
 }
 
 impl SessionParams {
@@ -72,6 +78,7 @@ impl SessionParams {
             extra_lines: Vec::new(),
             strip: Vec::new(),
             session_attributes: Vec::new(),
+            srtp: SrtpPolicy::Off,
         }
     }
 

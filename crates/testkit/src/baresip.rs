@@ -43,6 +43,19 @@ pub struct BaresipOpts {
     pub proxy: Option<SocketAddr>,
     /// Digest password for the proxy.
     pub password: Option<String>,
+    /// Register and send requests over TLS (the proxy address is then its TLS port), trusting the
+    /// CA certificate(s) in this PEM file (`sip_cafile`).
+    pub tls_ca: Option<std::path::PathBuf>,
+    /// The account's `mediaenc` (e.g. `srtp-mand`: SDES-SRTP with `RTP/SAVP`; loads `srtp.so`).
+    pub mediaenc: Option<String>,
+    /// Send a sine tone of this frequency (the `ausine` source) instead of the null source.
+    pub tone_hz: Option<u32>,
+    /// Dump the decoded received audio to WAV files in the configuration directory (the `sndfile`
+    /// filter); see [`Baresip::received_wavs`].
+    pub record: bool,
+    /// Load the G.722 and Opus modules too and limit the account to these codecs, as baresip names them
+    /// (`PCMU/8000`, `PCMA/8000`, `G722/8000/1`, `opus/48000/2`, comma-separated).
+    pub audio_codecs: Option<String>,
 }
 
 impl BaresipOpts {
@@ -52,6 +65,11 @@ impl BaresipOpts {
             user: user.to_owned(),
             proxy: None,
             password: None,
+            tls_ca: None,
+            mediaenc: None,
+            tone_hz: None,
+            record: false,
+            audio_codecs: None,
         }
     }
 
@@ -61,6 +79,11 @@ impl BaresipOpts {
             user: user.to_owned(),
             proxy: Some(proxy),
             password: Some(password.to_owned()),
+            tls_ca: None,
+            mediaenc: None,
+            tone_hz: None,
+            record: false,
+            audio_codecs: None,
         }
     }
 }
@@ -124,12 +147,12 @@ impl Baresip {
         let sip_port = sip_port_pair()?;
         let ctrl_port = free_port();
         let rtp = free_port();
-        let config = format!(
+        let mut config = format!(
             "poll_method\t\tepoll\n\
              sip_listen\t\t127.0.0.1:{sip_port}\n\
              net_interface\t\t127.0.0.1\n\
              audio_player\t\taubridge,nil\n\
-             audio_source\t\taubridge,nil\n\
+             audio_source\t\t{source}\n\
              audio_alert\t\taubridge,nil\n\
              rtp_ports\t\t{rtp}-{}\n\
              module_path\t\t{MODULE_PATH}\n\
@@ -139,8 +162,13 @@ impl Baresip {
              module_app\t\tmenu.so\n\
              module_app\t\tctrl_tcp.so\n\
              ctrl_tcp_listen\t\t127.0.0.1:{ctrl_port}\n",
-            rtp.saturating_add(40)
+            rtp.saturating_add(40),
+            source = match opts.tone_hz {
+                Some(hz) => format!("ausine,{hz}"),
+                None => "aubridge,nil".to_string(),
+            },
         );
+        config.push_str(&media_config(&opts, dir.path())?);
         write(&dir.path().join("config"), &config)?;
         write(&dir.path().join("accounts"), &account_line(&opts))?;
         let mut command = Command::new(binary);
@@ -163,6 +191,25 @@ impl Baresip {
             events: Vec::new(),
             unread: 0,
         })
+    }
+
+    /// The WAV files the `sndfile` filter wrote with what baresip received and decoded
+    /// (`dump-*-dec.wav`, one per call), oldest first; empty unless [`BaresipOpts::record`].
+    pub fn received_wavs(&self) -> Vec<std::path::PathBuf> {
+        let mut found: Vec<std::path::PathBuf> = std::fs::read_dir(self.dir.path())
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with("dump-") && n.ends_with("-dec.wav"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        found
     }
 
     /// baresip's SIP address.
@@ -310,20 +357,71 @@ fn not_ready(process: &PeerProcess, reason: String) -> TestkitError {
 
 /// The `accounts` line: answer automatically; register through the proxy when there is one.
 fn account_line(opts: &BaresipOpts) -> String {
-    match opts.proxy {
+    let mut line = match opts.proxy {
         Some(proxy) => {
+            let transport = if opts.tls_ca.is_some() { "tls" } else { "udp" };
             let mut line = format!(
-                "<sip:{user}@127.0.0.1:{port}>;outbound=\"sip:127.0.0.1:{port};transport=udp\";regint=600;answermode=auto",
+                "<sip:{user}@127.0.0.1:{port};transport={transport}>;outbound=\"sip:127.0.0.1:{port};transport={transport}\";regint=600;answermode=auto",
                 user = opts.user,
                 port = proxy.port()
             );
             if let Some(password) = &opts.password {
                 line.push_str(&format!(";auth_pass={password}"));
             }
-            line + "\n"
+            line
         }
-        None => format!("<sip:{}@127.0.0.1>;regint=0;answermode=auto\n", opts.user),
+        None => format!("<sip:{}@127.0.0.1>;regint=0;answermode=auto", opts.user),
+    };
+    if let Some(mediaenc) = &opts.mediaenc {
+        line.push_str(&format!(";mediaenc={mediaenc}"));
     }
+    if let Some(codecs) = &opts.audio_codecs {
+        line.push_str(&format!(";audio_codecs={codecs}"));
+    }
+    line + "\n"
+}
+
+/// The configuration lines for TLS, media encryption, a tone source and recording.
+fn media_config(opts: &BaresipOpts, dir: &Path) -> Result<String, TestkitError> {
+    let mut config = String::new();
+    if let Some(ca) = &opts.tls_ca {
+        config.push_str(&format!("sip_cafile\t\t{}\n", ca.display()));
+    }
+    let mut need = |module: &str, line: String| -> Result<(), TestkitError> {
+        if !Path::new(MODULE_PATH).join(module).is_file() {
+            return Err(TestkitError::MissingBinary {
+                binary: format!("{MODULE_PATH}/{module}"),
+                package: "baresip-core".into(),
+            });
+        }
+        config.push_str(&line);
+        Ok(())
+    };
+    if opts
+        .mediaenc
+        .as_deref()
+        .is_some_and(|m| m.starts_with("srtp"))
+    {
+        need("srtp.so", "module\t\t\tsrtp.so\n".to_string())?;
+    }
+    if opts.tone_hz.is_some() {
+        // ausine produces 48 kHz stereo only; baresip resamples to the codec.
+        need(
+            "ausine.so",
+            "module\t\t\tausine.so\nausrc_srate\t\t48000\nausrc_channels\t\t2\n".to_string(),
+        )?;
+    }
+    if opts.audio_codecs.is_some() {
+        need("g722.so", "module\t\t\tg722.so\n".to_string())?;
+        need("opus.so", "module\t\t\topus.so\n".to_string())?;
+    }
+    if opts.record {
+        need(
+            "sndfile.so",
+            format!("module\t\t\tsndfile.so\nsnd_path\t\t{}\n", dir.display()),
+        )?;
+    }
+    Ok(config)
 }
 
 /// A SIP port whose next port is free as well: baresip also listens on TCP port + 1.

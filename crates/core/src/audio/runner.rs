@@ -218,6 +218,11 @@ impl Runner {
                     {
                         audio.set_remote(media.remote_rtp, media.remote_rtcp, media.rtcp_mux);
                     }
+                    // SDES keys of this exchange (RFC 4568): the same keys keep the
+                    // running SRTP contexts, new ones re-key, none means plain RTP.
+                    if old.map(|o| &o.srtp) != Some(&media.srtp) {
+                        audio.set_srtp(media.srtp.as_ref())?;
+                    }
                     audio.set_direction(now, direction);
                     audio.set_mute(mute);
                 }

@@ -61,7 +61,8 @@ impl Active {
         let dest = self.dest_for(&target).await?;
         let handle = env.next_handle();
         let media = self.open_media(env, handle).await?;
-        let mut session = CallSession::new(media, settings, session_id());
+        let mut session =
+            CallSession::new(media, settings, session_id()).with_sdes(self.secure_signaling());
         let offer = session
             .offer(false)
             .map_err(|e| PhoneError::Network(format!("cannot make an SDP offer: {e}")))?;
@@ -94,7 +95,7 @@ impl Active {
         self.answer_with(
             env,
             call,
-            CallSession::new(media, &env.settings, session_id()),
+            CallSession::new(media, &env.settings, session_id()).with_sdes(self.secure_signaling()),
         )
     }
 
@@ -195,7 +196,7 @@ impl Active {
         if let Err(e) = self.answer_with(
             env,
             id,
-            CallSession::new(media, &env.settings, session_id()),
+            CallSession::new(media, &env.settings, session_id()).with_sdes(self.secure_signaling()),
         ) {
             env.emit(PhoneEvent::Error {
                 message: e.to_string(),
@@ -244,7 +245,12 @@ impl Active {
                 (state, Some(200), None, false)
             }
             ua::CallState::Finished { reason } => {
-                (CallState::Finish, None, Some(reason.to_string()), true)
+                // A call we refused ends with the code we sent, so it is not taken for a missed one.
+                let code = match reason {
+                    ua::EndReason::Rejected { code } => Some(code),
+                    _ => None,
+                };
+                (CallState::Finish, code, Some(reason.to_string()), true)
             }
             ua::CallState::Failed { code, reason } => {
                 (CallState::Failed, Some(code), Some(reason), true)

@@ -50,6 +50,11 @@ pub struct RelayArgs {
     /// Do not bridge WebRTC browsers and plain-RTP phones (such calls are then proxied as they are).
     #[arg(long)]
     pub no_webrtc_bridge: bool,
+    /// Also accept WebSocket connections from web pages of this origin (scheme://host[:port], e.g.
+    /// https://phone.example.org; repeatable). The relay's own page is always allowed; browsers
+    /// from any other origin get 403.
+    #[arg(long = "allow-origin", value_name = "URL")]
+    pub allow_origin: Vec<String>,
 }
 
 impl RelayArgs {
@@ -71,6 +76,7 @@ impl RelayArgs {
         options.http = self.http;
         options.https = self.https;
         options.webrtc_bridge = !self.no_webrtc_bridge;
+        options.allow_origins = self.allow_origin.clone();
         Ok(options)
     }
 }

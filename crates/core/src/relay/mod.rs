@@ -22,6 +22,9 @@
 //!   Challenges sent over WebSocket flows carry only MD5 (browser SIP stacks do only MD5, and
 //!   JsSIP keeps the last challenge header).
 //!
+//! * WebSocket `Origin` check: upgrades from browsers whose page is not the relay's own (or an
+//!   [`RelayOptions::allow_origins`] entry) get 403 and an `origin_refused` report.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), dialtone_core::relay::RelayError> {
 //! use dialtone_core::relay::{RelayOptions, RelayServer};
@@ -90,6 +93,9 @@ pub enum RelayError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// An `--allow-origin` value is not an origin.
+    #[error("--allow-origin: {0}")]
+    Origin(#[from] dialtone_relay::InvalidOrigin),
     /// The state directory could not be written.
     #[error("state directory {}: {source}", path.display())]
     StateDir {

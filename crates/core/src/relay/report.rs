@@ -204,6 +204,14 @@ pub enum RelayReport {
         /// Packets and bytes each way.
         stats: BridgeStats,
     },
+    /// A WebSocket upgrade was refused with 403: its `Origin` is not on the allow-list (the
+    /// relay's page and `--allow-origin`s).
+    OriginRefused {
+        /// The connecting flow, e.g. `ws:127.0.0.1:40412`.
+        flow: String,
+        /// The refused Origin (cut to 120 characters); `None` if it had none.
+        origin: Option<String>,
+    },
     /// A message was dropped.
     Dropped {
         /// Who sent it.

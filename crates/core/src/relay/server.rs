@@ -8,11 +8,12 @@
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use dialtone_relay::media::MediaConfig;
 use dialtone_relay::{
-    Listener, MemoryLocationStore, Relay, RelayConfig, RelayEvent, RelayOutput, Users,
+    Listener, MemoryLocationStore, OriginPolicy, Relay, RelayConfig, RelayEvent, RelayOutput, Users,
 };
 use dialtone_sip::random::Xorshift;
 use dialtone_sip::transport::TransportKind;
@@ -26,7 +27,7 @@ use super::page::{PageConfig, PageServer};
 use super::report::{flow_name, ListenerReport, RelayReport};
 use super::selector::WebRtcBridgeSelector;
 use super::RelayError;
-use crate::transport::{TransportConfig, TransportEvent, Transports};
+use crate::transport::{OriginCheck, Peer, TransportConfig, TransportEvent, Transports};
 
 /// How long opening a connection may take. The relay only opens connections when a flow it
 /// needs is gone (a closed flow removes its bindings first), so this rarely matters, but a
@@ -54,6 +55,12 @@ pub struct RelayOptions {
     pub https: Option<SocketAddr>,
     /// Bridge calls between WebRTC browsers and plain-RTP phones (B2BUA); on by default.
     pub webrtc_bridge: bool,
+    /// Web origins (`scheme://host[:port]`) allowed to open WebSocket flows besides the relay's
+    /// own phone page, e.g. a web app on another port. Browsers send their page's origin with
+    /// every WebSocket handshake; any other origin gets `403 Forbidden` (cross-site WebSocket
+    /// hijacking: a page the user visits must not register or call through the relay).
+    /// Handshakes without an Origin (not a browser) are allowed.
+    pub allow_origins: Vec<String>,
 }
 
 impl RelayOptions {
@@ -73,6 +80,7 @@ impl RelayOptions {
             http: None,
             https: None,
             webrtc_bridge: true,
+            allow_origins: Vec::new(),
         }
     }
 }
@@ -89,6 +97,7 @@ pub struct RelayServer {
     b2bua: B2bua,
     b2bua_inputs: mpsc::UnboundedReceiver<(u64, B2buaInput)>,
     pages: Vec<PageServer>,
+    origin_refusals: mpsc::UnboundedReceiver<RelayReport>,
 }
 
 impl std::fmt::Debug for RelayServer {
@@ -121,6 +130,43 @@ fn seed() -> u64 {
             .unwrap_or(0),
     );
     h.finish()
+}
+
+/// How much of a refused Origin goes into a report.
+const MAX_REPORTED_ORIGIN: usize = 120;
+
+/// The WebSocket Origin check of the relay's listeners: `policy` once set (until then only
+/// handshakes without an Origin pass); each refusal is reported on `refusals`.
+fn origin_check(
+    policy: Arc<OnceLock<OriginPolicy>>,
+    refusals: mpsc::UnboundedSender<RelayReport>,
+) -> OriginCheck {
+    OriginCheck::new(move |peer: Peer, origin: Option<&str>| {
+        let allowed = match policy.get() {
+            Some(policy) => policy.allows(origin),
+            None => origin.is_none(),
+        };
+        if !allowed {
+            let _ = refusals.send(RelayReport::OriginRefused {
+                flow: flow_name(peer),
+                origin: origin.map(|o| o.chars().take(MAX_REPORTED_ORIGIN).collect()),
+            });
+        }
+        allowed
+    })
+}
+
+/// The origins of a page the relay serves: its own (`http://127.0.0.1:8088`), and for a page
+/// on 127.0.0.1 or ::1 also `localhost` with the same port (what a user types).
+fn page_origins(page: &PageServer) -> Vec<String> {
+    let scheme = if page.secure { "https" } else { "http" };
+    let mut origins = vec![format!("{scheme}://{}", page.addr)];
+    if matches!(page.addr.ip(), IpAddr::V4(v4) if v4 == std::net::Ipv4Addr::LOCALHOST)
+        || page.addr.ip() == IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+    {
+        origins.push(format!("{scheme}://localhost:{}", page.addr.port()));
+    }
+    origins
 }
 
 fn host_of(ip: IpAddr) -> String {
@@ -179,6 +225,11 @@ impl RelayServer {
                 config.server_tls = Some(cert.server_config.clone());
                 Some(cert)
             };
+        // Checked now so a bad --allow-origin fails before anything is bound.
+        OriginPolicy::new(&options.allow_origins)?;
+        let origins = Arc::new(OnceLock::new());
+        let (refusals, origin_refusals) = mpsc::unbounded_channel();
+        config.ws_origin = Some(origin_check(origins.clone(), refusals));
         let (media, media_packets) = MediaSockets::bind(media_ip, options.media_ports).await;
         if let Some(range) = options.media_ports {
             if media.pairs().is_empty() {
@@ -242,6 +293,13 @@ impl RelayServer {
                 .map_err(|e| page_failed(addr, e))?;
             pages.push(page);
         }
+        let mut allowed = options.allow_origins.clone();
+        for page in &pages {
+            allowed.extend(page_origins(page));
+        }
+        // The listeners were bound with a check that waits for this list (until now only
+        // non-browser handshakes could pass; no page was being served anyway).
+        let _ = origins.set(OriginPolicy::new(&allowed)?);
         Ok(RelayServer {
             relay,
             transports,
@@ -253,12 +311,18 @@ impl RelayServer {
             b2bua,
             b2bua_inputs,
             pages,
+            origin_refusals,
         })
     }
 
     /// The bound SIP listeners (ports resolved).
     pub fn listeners(&self) -> &[(TransportKind, SocketAddr)] {
         self.transports.listeners()
+    }
+
+    /// Where the browser phone page is served: the HTTP page first (if any), then the HTTPS one.
+    pub fn page_addrs(&self) -> Vec<SocketAddr> {
+        self.pages.iter().map(|p| p.addr).collect()
     }
 
     /// The TLS/WSS certificate, when a TLS or WSS listener is bound.
@@ -317,6 +381,7 @@ impl RelayServer {
                 reason = &mut shutdown => break reason,
                 Some(event) = self.transport_events.recv() => self.handle_transport_event(event),
                 Some(packet) = self.media_packets.recv() => self.handle_media(packet),
+                Some(refused) = self.origin_refusals.recv() => report(refused),
                 Some((key, input)) = self.b2bua_inputs.recv() => {
                     self.b2bua.on_input(&mut self.relay, now(), key, input);
                 }

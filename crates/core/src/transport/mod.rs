@@ -181,6 +181,37 @@ pub struct TransportConfig {
     pub connect_timeout: Duration,
     /// Capacity of the event channel.
     pub event_capacity: usize,
+    /// Who may open WebSocket flows to our WS/WSS listeners, judged by the handshake's `Origin`
+    /// header (RFC 6455 §10.2). `None`: every handshake offering subprotocol `sip` is accepted.
+    pub ws_origin: Option<OriginCheck>,
+}
+
+/// The `Origin` check of WebSocket upgrades on our listeners: called with the connecting peer
+/// and the handshake's `Origin` header (`None` when it has none, i.e. not a browser). A refused
+/// handshake is answered `403 Forbidden` and logged (peer and origin only; no other header of
+/// the request is logged, since cookies and credentials may ride on it).
+#[derive(Clone)]
+pub struct OriginCheck(Arc<OriginFn>);
+
+/// The function behind an [`OriginCheck`].
+type OriginFn = dyn Fn(Peer, Option<&str>) -> bool + Send + Sync;
+
+impl OriginCheck {
+    /// A check calling `allows(peer, origin)` for every WebSocket upgrade.
+    pub fn new(allows: impl Fn(Peer, Option<&str>) -> bool + Send + Sync + 'static) -> OriginCheck {
+        OriginCheck(Arc::new(allows))
+    }
+
+    /// Whether an upgrade from `peer` with this `Origin` may proceed.
+    pub fn allows(&self, peer: Peer, origin: Option<&str>) -> bool {
+        (self.0)(peer, origin)
+    }
+}
+
+impl std::fmt::Debug for OriginCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OriginCheck(..)")
+    }
 }
 
 impl Default for TransportConfig {
@@ -197,6 +228,7 @@ impl Default for TransportConfig {
             client_tls: None,
             connect_timeout: Duration::from_secs(10),
             event_capacity: 256,
+            ws_origin: None,
         }
     }
 }
@@ -212,6 +244,7 @@ impl std::fmt::Debug for TransportConfig {
             .field("server_tls", &self.server_tls.is_some())
             .field("client_tls", &self.client_tls.is_some())
             .field("connect_timeout", &self.connect_timeout)
+            .field("ws_origin", &self.ws_origin.is_some())
             .finish()
     }
 }
@@ -249,6 +282,7 @@ pub(crate) struct Inner {
     client_tls: Option<Arc<rustls::ClientConfig>>,
     server_tls: Option<Arc<rustls::ServerConfig>>,
     connect_timeout: Duration,
+    ws_origin: Option<OriginCheck>,
 }
 
 impl Inner {
@@ -344,6 +378,7 @@ impl Transports {
             client_tls: config.client_tls,
             server_tls: config.server_tls,
             connect_timeout: config.connect_timeout,
+            ws_origin: config.ws_origin,
         });
         for index in 0..inner.udp.len() {
             tokio::spawn(udp::receive_loop(inner.clone(), index));

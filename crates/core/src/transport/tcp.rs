@@ -85,14 +85,14 @@ async fn serve_accepted(
                 Ok(())
             }
             TransportKind::Ws => {
-                let socket = ws::accept(stream).await?;
+                let socket = ws::accept(stream, peer, inner.ws_origin.as_ref()).await?;
                 ws::spawn(&inner, peer, local, socket);
                 Ok(())
             }
             TransportKind::Wss => {
                 let acceptor = tls_acceptor.ok_or("no server TLS configuration")?;
                 let tls = acceptor.accept(stream).await.map_err(|e| e.to_string())?;
-                let socket = ws::accept(tls).await?;
+                let socket = ws::accept(tls, peer, inner.ws_origin.as_ref()).await?;
                 ws::spawn(&inner, peer, local, socket);
                 Ok(())
             }

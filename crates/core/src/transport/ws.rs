@@ -21,7 +21,7 @@ use tokio_tungstenite::WebSocketStream;
 use super::flow::{Command, Flow, FlowEnd, Outgoing};
 use super::inbound::{self, Inbound};
 use super::tcp::finish;
-use super::{ConnectOptions, Inner, Peer, TransportError, TransportEvent};
+use super::{ConnectOptions, Inner, OriginCheck, Peer, TransportError, TransportEvent};
 
 /// The WebSocket subprotocol for SIP (RFC 7118 §4.1).
 pub const SUBPROTOCOL: &str = "sip";
@@ -46,14 +46,51 @@ fn offers_sip(value: &HeaderValue) -> bool {
         .unwrap_or(false)
 }
 
-/// Server side of the handshake: only clients offering subprotocol `sip` are accepted.
-pub(crate) async fn accept<S>(stream: S) -> Result<WebSocketStream<S>, String>
+/// How much of a refused `Origin` value is logged.
+const MAX_LOGGED_ORIGIN: usize = 120;
+
+/// An `Origin` header value fit for a log line: control characters escaped, cut to a bounded
+/// length (it is the peer's text).
+fn loggable(origin: &str) -> String {
+    let mut shown: String = origin.chars().take(MAX_LOGGED_ORIGIN).collect();
+    if shown.len() < origin.len() {
+        shown.push('…');
+    }
+    shown.escape_debug().to_string()
+}
+
+/// Server side of the handshake: the `Origin` must pass `origin` (when given; refused with
+/// 403 Forbidden), and only clients offering subprotocol `sip` are accepted (400 otherwise).
+pub(crate) async fn accept<S>(
+    stream: S,
+    peer: Peer,
+    origin: Option<&OriginCheck>,
+) -> Result<WebSocketStream<S>, String>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     // The callback's signature (a large `ErrorResponse` error) is tungstenite's.
     #[allow(clippy::result_large_err)]
     let callback = |request: &Request, mut response: Response| {
+        if let Some(check) = origin {
+            let value = request.headers().get(header::ORIGIN);
+            // A header that is not visible ASCII cannot be a serialised origin (RFC 6454 §6.1).
+            let text = value.map(|v| v.to_str().unwrap_or("\u{fffd}"));
+            if !check.allows(peer, text) {
+                match text {
+                    Some(o) => tracing::warn!(
+                        "refused a WebSocket upgrade from {peer}: Origin \"{}\" is not allowed",
+                        loggable(o)
+                    ),
+                    None => {
+                        tracing::warn!("refused a WebSocket upgrade from {peer}: no Origin header")
+                    }
+                }
+                let mut refusal = ErrorResponse::new(Some("Origin not allowed".into()));
+                *refusal.status_mut() = StatusCode::FORBIDDEN;
+                return Err(refusal);
+            }
+        }
         let offered = request
             .headers()
             .get_all(header::SEC_WEBSOCKET_PROTOCOL)
