@@ -345,6 +345,7 @@ impl TauriDriver {
                 return TauriDriver {
                     port,
                     _guard: guard,
+                    _sandbox: None,
                 };
             }
             std::thread::sleep(Duration::from_millis(100));

@@ -406,22 +406,6 @@ impl Session {
         );
     }
 
-    /// Runs a script in the page and returns its result.
-    pub fn execute(&self, script: &str, args: Value) -> Value {
-        post(
-            &self.url("/execute/sync"),
-            &json!({"script": script, "args": args}),
-        )["value"]
-            .clone()
-    }
-
-    /// Closes the app's window the way a user does (the app then exits normally).
-    pub fn close_window(&self) {
-        let _ = ureq::delete(&self.url("/window"))
-            .timeout(Duration::from_secs(30))
-            .call();
-    }
-
     pub fn click(&self, css: &str) {
         let el = self.find(css);
         // Centre it first: an element half hidden under a fixed bar of a scrolled page counts as "in view" for
