@@ -314,6 +314,9 @@ async function connectProfile(p) {
       return;
     }
   }
+  // The in-call pickers start from the profile's devices.
+  setSelect(ui.callMic, p.devices.microphone);
+  setSelect(ui.callSpeaker, p.devices.speaker);
   connected(p.id, p.name, p.registerRequired);
 }
 
@@ -355,6 +358,8 @@ ui.disconnect.addEventListener("click", async () => {
 });
 
 // ---- Devices ------------------------------------------------------------------------------------------------
+// A device id (`pulseaudio:spk_b`) as its name (`Speaker_B`) when the list knows it.
+const deviceName = (id) => ((state.devices.find((d) => d.id === id) || {}).name || id || "");
 async function loadDevices() {
   try {
     state.devices = await api.listDevices();
@@ -500,7 +505,7 @@ for (const [select, fn, what] of [[ui.callMic, "switchMic", "Microphone"], [ui.c
     const c = currentCall();
     if (!c) return;
     const now = await attempt(() => api[fn](c.id, select.value));
-    if (now) ui.deviceStatus.textContent = `${what}: ${now}`;
+    if (now) ui.deviceStatus.textContent = `${what}: ${deviceName(now)}`;
   });
 }
 
@@ -822,8 +827,8 @@ function onPhoneEvent(ev) {
     case "stats": onStats(ev); break;
     case "audio_device": {
       const role = ev.role === "microphone" ? "Microphone" : "Speaker";
-      ui.deviceStatus.textContent = ev.change === "switched" ? `${role}: ${ev.to}`
-        : ev.change === "fallback" ? `${role} ${ev.from || ""} went away; using ${ev.to}${ev.reason ? ` (${ev.reason})` : ""}`
+      ui.deviceStatus.textContent = ev.change === "switched" ? `${role}: ${deviceName(ev.to)}`
+        : ev.change === "fallback" ? `${role} ${deviceName(ev.from)} went away; using ${deviceName(ev.to)}${ev.reason ? ` (${ev.reason})` : ""}`
           : `${role} lost${ev.reason ? `: ${ev.reason}` : ""}`;
       break;
     }
