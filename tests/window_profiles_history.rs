@@ -49,8 +49,8 @@ fn keyring_lookup(sandbox: &Sandbox, profile_id: &str) -> Vec<u8> {
     let mut cmd = Command::new(require_program("dbus-run-session"));
     sandbox.apply(&mut cmd);
     let script = format!(
-        "echo -n {SANDBOX_KEYRING_PASSWORD} | gnome-keyring-daemon --unlock --components=secrets >/dev/null || exit 97; \
-         exec secret-tool lookup service dialtone username \"$1\""
+        "echo -n {SANDBOX_KEYRING_PASSWORD} | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
+         || exit 97; exec secret-tool lookup service dialtone username \"$1\""
     );
     let output = cmd
         .args(["--", "sh", "-c", &script, "sh", profile_id])
@@ -326,7 +326,9 @@ fn window_profiles_keyring_and_history() {
         s.click("#tab-history");
         wait_until("the incoming call in the history", || {
             s.execute(
-                "return document.querySelectorAll('#history-list .call-row[data-direction=incoming]').length") == json!(1)
+                "return document.querySelectorAll('#history-list .call-row[data-direction=incoming]')\
+                 .length",
+            ) == json!(1)
         });
         let history = s.text("#history-list");
         assert!(history.contains("SIPp caller"), "{history}");
