@@ -20,6 +20,8 @@ const COMMANDS: &[&str] = &[
     "set_presence",
     "subscribe_presence",
     "unsubscribe_presence",
+    "os_events",
+    "set_link_action",
     "app_status",
     "list_profiles",
     "save_profile",
@@ -32,8 +34,6 @@ const COMMANDS: &[&str] = &[
     "mute",
     "switch_mic",
     "switch_speaker",
-    "os_events",
-    "set_link_action",
 ];
 
 fn main() {

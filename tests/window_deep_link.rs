@@ -129,6 +129,7 @@ fn a_second_launch_with_a_link_makes_the_running_app_dial() {
     // Prefill instead of dialling, per the setting.
     let set = s.execute(
         "return window.__TAURI__.core.invoke('set_link_action', { action: 'prefill' }).then(() => 'set');",
+        serde_json::json!([]),
     );
     assert_eq!(
         set,

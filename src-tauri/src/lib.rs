@@ -12,7 +12,6 @@ use tauri::Manager;
 
 /// Starts the desktop app and blocks until its window closes.
 pub fn run() {
-    // single-instance (in os::plugins) must be the first plugin.
     os::plugins(tauri::Builder::default())
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(|app| {
@@ -45,6 +44,8 @@ pub fn run() {
             commands::set_presence,
             commands::subscribe_presence,
             commands::unsubscribe_presence,
+            os::os_events,
+            os::set_link_action,
             commands::app_status,
             commands::list_profiles,
             commands::save_profile,
@@ -57,8 +58,6 @@ pub fn run() {
             commands::mute,
             commands::switch_mic,
             commands::switch_speaker,
-            os::os_events,
-            os::set_link_action,
         ])
         .run(tauri::generate_context!())
         .expect("the Dialtone window could not be started");

@@ -356,14 +356,3 @@ impl TauriDriver {
         );
     }
 }
-
-impl super::Session {
-    /// Runs `script` in the window (a function body; `return` a value or a promise) and returns its result.
-    pub fn execute(&self, script: &str) -> Value {
-        super::post(
-            &self.url("/execute/sync"),
-            &serde_json::json!({"script": script, "args": []}),
-        )["value"]
-            .clone()
-    }
-}

@@ -31,7 +31,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(3);
 #[derive(Debug)]
 pub(crate) enum MediaNotice {
     /// An event of the audio path.
-    Audio(AudioEvent),
+    Audio(Box<AudioEvent>),
     /// The chosen devices could not be opened; the call goes on with silence and no playback.
     DevicesUnavailable(String),
     /// A queued command failed (a codec the pipeline cannot run, a digit the pipeline refused).
@@ -119,7 +119,7 @@ impl CallMedia {
             let notices = notices.clone();
             tokio::spawn(async move {
                 while let Some(event) = events.recv().await {
-                    notify(&notices, &handle, MediaNotice::Audio(event));
+                    notify(&notices, &handle, MediaNotice::Audio(Box::new(event)));
                 }
             })
         };

@@ -512,7 +512,9 @@ pub(crate) fn base64_encode(bytes: &[u8]) -> String {
 /// misplaced `=`, a dangling character or non-zero leftover bits.
 pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let trimmed = text.trim_end_matches('=');
-    if text.len() - trimmed.len() > 2 || (text.len() != trimmed.len() && text.len() % 4 != 0) {
+    if text.len() - trimmed.len() > 2
+        || (text.len() != trimmed.len() && !text.len().is_multiple_of(4))
+    {
         return None;
     }
     let mut out = Vec::with_capacity(trimmed.len() * 3 / 4);

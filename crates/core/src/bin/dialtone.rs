@@ -307,8 +307,7 @@ fn sink_named(name: &str) -> SinkChoice {
 
 /// The audio of the call(s) from the flags.
 fn audio_config(args: &PhoneArgs) -> anyhow::Result<AudioConfig> {
-    let mut config = AudioConfig::default();
-    config.source = if let Some(path) = &args.play {
+    let source = if let Some(path) = &args.play {
         SourceChoice::Wav(path.clone())
     } else if let Some(hz) = args.tone {
         if !(hz.is_finite() && hz > 0.0 && hz < 24_000.0) {
@@ -320,24 +319,30 @@ fn audio_config(args: &PhoneArgs) -> anyhow::Result<AudioConfig> {
     } else {
         SourceChoice::Device(args.mic.clone())
     };
-    config.sink = if let Some(path) = &args.record {
+    let sink = if let Some(path) = &args.record {
         SinkChoice::Wav(path.clone())
     } else if args.no_speaker {
         SinkChoice::Null
     } else {
         SinkChoice::Device(args.speaker.clone())
     };
-    config.inactivity_timeout = if args.no_inactivity_timeout {
+    let inactivity_timeout = if args.no_inactivity_timeout {
         None
     } else {
         Some(secs(args.inactivity_timeout)?)
     };
-    config.stats_interval = if args.stats_interval > 0.0 {
+    let stats_interval = if args.stats_interval > 0.0 {
         Some(secs(args.stats_interval)?)
     } else {
         None
     };
-    Ok(config)
+    Ok(AudioConfig {
+        source,
+        sink,
+        inactivity_timeout,
+        stats_interval,
+        ..AudioConfig::default()
+    })
 }
 
 fn main() -> ExitCode {

@@ -64,7 +64,7 @@ impl Active {
             return; // the call is over
         };
         match notice {
-            MediaNotice::Audio(event) => self.on_audio_event(env, call, handle, event),
+            MediaNotice::Audio(event) => self.on_audio_event(env, call, handle, *event),
             MediaNotice::DevicesUnavailable(reason) => env.emit(PhoneEvent::AudioDevice {
                 id: handle,
                 role: None,
