@@ -173,7 +173,7 @@ fn window_profiles_keyring_and_history() {
         let options = |css: &str| {
             s.execute(&format!(
                 "return [...document.querySelectorAll('{css} option')].map(o => o.textContent).join('|')"
-            ))
+            ), json!([]))
             .as_str()
             .unwrap_or_default()
             .to_string()
@@ -200,7 +200,7 @@ fn window_profiles_keyring_and_history() {
         );
         s.click("#notice-close");
         assert_eq!(s.property("#notice-box", "hidden"), json!(true));
-        s.execute("document.querySelector('main').scrollTop = 0");
+        s.execute("document.querySelector('main').scrollTop = 0", json!([]));
         xvfb.screenshot(&shots.join("11-profiles.png"));
 
         // Connect from the list: the password comes from the keyring (Kamailio accepts only the canary).
@@ -255,7 +255,10 @@ fn window_profiles_keyring_and_history() {
         s.click("#tab-history");
         let history = s.wait_text("#history-list", T, |t| t.contains("svc@127.0.0.1"));
         assert!(history.contains("Call back"), "{history}");
-        let rows = s.execute("return document.querySelectorAll('#history-list .call-row').length");
+        let rows = s.execute(
+            "return document.querySelectorAll('#history-list .call-row').length",
+            json!([]),
+        );
         assert_eq!(rows, json!(1), "{history}");
         assert_eq!(
             s.attribute("#history-list .call-row", "data-direction")
@@ -301,8 +304,10 @@ fn window_profiles_keyring_and_history() {
         );
         s.click("#tab-history");
         wait_until("the call back in the history", || {
-            s.execute("return document.querySelectorAll('#history-list .call-row').length")
-                == json!(2)
+            s.execute(
+                "return document.querySelectorAll('#history-list .call-row').length",
+                json!([]),
+            ) == json!(2)
         });
 
         // An incoming call through Kamailio: the incoming-call screen shows who calls; Answer connects.
@@ -328,6 +333,7 @@ fn window_profiles_keyring_and_history() {
             s.execute(
                 "return document.querySelectorAll('#history-list .call-row[data-direction=incoming]')\
                  .length",
+                json!([]),
             ) == json!(1)
         });
         let history = s.text("#history-list");

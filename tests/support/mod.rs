@@ -419,6 +419,15 @@ impl Session {
         );
     }
 
+    /// Runs a script in the page and returns its result.
+    pub fn execute(&self, script: &str, args: Value) -> Value {
+        post(
+            &self.url("/execute/sync"),
+            &json!({"script": script, "args": args}),
+        )["value"]
+            .clone()
+    }
+
     pub fn click(&self, css: &str) {
         let el = self.find(css);
         // Centre it first: an element half hidden under a fixed bar of a scrolled page counts as "in view" for
