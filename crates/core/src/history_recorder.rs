@@ -403,9 +403,6 @@ mod tests {
             srtp_replays: 0,
             r_factor: 92.0,
             mos,
-            srtp: false,
-            srtp_auth_failures: 0,
-            srtp_replays: 0,
         }
     }
 
