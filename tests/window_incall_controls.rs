@@ -1,10 +1,10 @@
 //! End to end: the in-call controls of the real `dialtone-app` window (WebKitGTK under Xvfb, driven by WebDriver),
 //! against scripted SIPp peers that check every request the clicks send. Connected without registering, the window
-//! calls a SIPp UAS and presses keypad 5 (INFO `Signal=5`), Hold (`a=sendonly`, the status shows HOLD and the button
-//! turns to Resume), Resume (`a=sendrecv`), sends a message in the call (MESSAGE), then transfers the call blind
-//! (REFER to carol; the peer's NOTIFY 200 ends the call as transferred). A second SIPp answers for carol's presence:
-//! Watch shows her "away — Busy". Mute toggles (Unmute, aria-pressed) during the call. Screenshots go to
-//! `target/screenshots/`.
+//! calls a SIPp UAS; the digit 5 typed during the call goes to the keypad (INFO `Signal=5`); Mute toggles (Unmute,
+//! aria-pressed); Hold (`a=sendonly`, the status shows HOLD and the button turns to Resume), Resume (`a=sendrecv`);
+//! on the Chat screen a message goes in the call (MESSAGE), and a second SIPp answers for carol's presence: Watch
+//! shows her "away — Busy"; back on the Phone screen the call is transferred blind (REFER to carol; the peer's
+//! NOTIFY 200 ends the call as transferred). Screenshots go to `target/screenshots/`.
 
 mod support;
 
@@ -84,8 +84,10 @@ fn window_in_call_controls_reach_the_peer() {
     s.click("#mute");
     s.wait_text("#mute", T, |t| t == "Mute");
 
-    s.click("#keypad button[data-dtmf='5']");
+    // The digit key goes to the keypad during a call (focus on a button, not in a text field).
+    s.send_keys("#hold", "5");
     wait_trace(&peer, "Signal=5");
+    s.wait_text("#dtmf-status", T, |t| t.contains("Sent DTMF 5"));
 
     s.click("#hold");
     let held = s.wait_text("#call-status", T, |t| t.starts_with("HOLD"));

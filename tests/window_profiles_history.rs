@@ -3,16 +3,17 @@
 //! and a sandbox HOME.
 //!
 //! A damaged `profiles.json` left in the config dir is moved aside with the store's recovery message shown, and the
-//! app starts. A profile with a login the SIP standard forbids is refused inline; the fixed profile is saved with a canary
-//! password (which is also the Kamailio user's password) and connected from the profiles list, so the password
-//! really came back from the keyring; the app registers with Kamailio, dials a SIPp UAS through it with Enter, shows
-//! ESTABLISHED and a running call timer, holds (a=sendonly checked by SIPp), resumes (a=sendrecv), hangs up; the
-//! call appears in the history (recorded by the core); the dial field offers the peer from the history; "Call back"
-//! from the history reaches a SIPp UAS on the same address again; a SIPp caller through Kamailio gets the
-//! incoming-call screen (display name and URI), Answer connects, and the incoming call is in the history too.
-//! Afterwards, in a fresh session on the same
-//! keyring, `secret-tool` finds the canary under the profile's id, and the canary is in no file of the sandbox HOME
-//! (config, data, caches) and not in the app's log. Screenshots of each screen go to `target/screenshots/`.
+//! app starts. A profile with a login the SIP standard forbids is refused inline; the fixed profile is saved with a
+//! canary password (which is also the Kamailio user's password) and connected from the profiles list, so the
+//! password really came back from the keyring. Its microphone and speaker are picked from a private PulseAudio's
+//! devices. The app registers with Kamailio, dials a SIPp UAS through it with Enter, shows ESTABLISHED and a running
+//! call timer, switches the speaker during the call (the core reports the switch), shows the live statistics, holds
+//! (a=sendonly checked by SIPp), resumes (a=sendrecv) and hangs up; the call appears in the history (recorded by
+//! the core); the dial field offers the peer from the history; "Call back" from the history reaches a SIPp UAS on
+//! the same address again; a SIPp caller through Kamailio gets the incoming-call screen (display name and URI),
+//! Answer connects, and the incoming call is in the history too. Afterwards, in a fresh session on the same keyring,
+//! `secret-tool` finds the canary under the profile's id, and the canary is in no file of the sandbox HOME (config,
+//! data, caches) and not in the app's log. Screenshots of each screen go to `target/screenshots/`.
 
 mod support;
 
@@ -48,8 +49,8 @@ fn keyring_lookup(sandbox: &Sandbox, profile_id: &str) -> Vec<u8> {
     let mut cmd = Command::new(require_program("dbus-run-session"));
     sandbox.apply(&mut cmd);
     let script = format!(
-        "echo -n {SANDBOX_KEYRING_PASSWORD} | gnome-keyring-daemon --unlock --components=secrets >/dev/null || exit 97; \
-         exec secret-tool lookup service dialtone username \"$1\""
+        "echo -n {SANDBOX_KEYRING_PASSWORD} | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
+         || exit 97; exec secret-tool lookup service dialtone username \"$1\""
     );
     let output = cmd
         .args(["--", "sh", "-c", &script, "sh", profile_id])
@@ -76,7 +77,16 @@ fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
 #[test]
 fn window_profiles_keyring_and_history() {
     let shots = screenshot_dir();
-    let sandbox = Sandbox::new();
+    let mut sandbox = Sandbox::new();
+    // A private PulseAudio with Mic_A/Mic_B and Speaker_A/Speaker_B for the device pickers.
+    let pulse = dialtone_devices::PulseServer::start().expect("start a test PulseAudio");
+    for (key, value) in pulse.client_env() {
+        sandbox.set_env(key, &value);
+    }
+    // cpal's PulseAudio client wants a cookie file even though the test server accepts anyone.
+    std::fs::create_dir_all(sandbox.home().join(".config/pulse")).expect("pulse config dir");
+    std::fs::write(sandbox.home().join(".config/pulse/cookie"), [7u8; 256])
+        .expect("write a PulseAudio cookie");
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
@@ -158,6 +168,25 @@ fn window_profiles_keyring_and_history() {
         s.type_into("#login", "alice");
         s.click("#codecs-toggle");
         s.type_into("#audio-codecs", "PCMU, opus");
+        // The device pickers list the system's devices; the profile uses Mic_A and Speaker_A.
+        s.click("#devices-toggle");
+        let options = |css: &str| {
+            s.execute(&format!(
+                "return [...document.querySelectorAll('{css} option')].map(o => o.textContent).join('|')"
+            ), json!([]))
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+        };
+        wait_until("the test PulseAudio's devices in the pickers", || {
+            options("#dev-speaker").contains("Speaker_A") && options("#dev-mic").contains("Mic_A")
+        });
+        s.click("#dev-mic option[value='pulseaudio:mic_a']");
+        s.click("#dev-speaker option[value='pulseaudio:spk_a']");
+        assert_eq!(
+            s.property("#dev-speaker", "value"),
+            json!("pulseaudio:spk_a")
+        );
         s.click("#save-profile");
         s.wait_text("#conn-title", T, |t| t == "Edit profile: Kamailio test");
         let list = s.wait_text("#profile-list", T, |t| t.contains("Kamailio test"));
@@ -169,6 +198,9 @@ fn window_profiles_keyring_and_history() {
             json!(""),
             "the password stays in the form after saving"
         );
+        s.click("#notice-close");
+        assert_eq!(s.property("#notice-box", "hidden"), json!(true));
+        s.execute("document.querySelector('main').scrollTop = 0", json!([]));
         xvfb.screenshot(&shots.join("11-profiles.png"));
 
         // Connect from the list: the password comes from the keyring (Kamailio accepts only the canary).
@@ -188,7 +220,6 @@ fn window_profiles_keyring_and_history() {
             s.attribute("#call-timer", "data-running").as_deref(),
             Some("true")
         );
-        xvfb.screenshot(&shots.join("12-in-call.png"));
 
         s.click("#hold");
         let held = s.wait_text("#call-status", T, |t| t.starts_with("HOLD"));
@@ -197,6 +228,21 @@ fn window_profiles_keyring_and_history() {
         xvfb.screenshot(&shots.join("13-on-hold.png"));
         s.click("#hold");
         s.wait_text("#call-status", T, |t| t.starts_with("ESTABLISHED"));
+        // The speaker switches during the call; the core reports the switch.
+        assert_eq!(
+            s.property("#call-speaker", "value"),
+            json!("pulseaudio:spk_a")
+        );
+        s.click("#call-speaker option[value='pulseaudio:spk_b']");
+        let switched = s.wait_text("#device-status", T, |t| t.contains("Speaker_B"));
+        assert!(switched.starts_with("Speaker"), "{switched}");
+        // The statistics panel follows the core's `stats` events (50 packets a second of 20 ms audio).
+        s.wait_text("#stat-sent", T, |t| {
+            t.parse::<u64>().is_ok_and(|n| n >= 200)
+        });
+        assert_eq!(s.text("#stat-codec"), "ulaw", "SIPp answers PCMU");
+        assert!(s.text("#stat-mos").contains('.'), "{}", s.text("#stat-mos"));
+        xvfb.screenshot(&shots.join("12-in-call.png"));
         s.click("#hangup");
         s.wait_text("#call-status", T, |t| t.starts_with("FINISH"));
         let outcome = peer.wait().expect("sipp peer finished");
@@ -285,7 +331,8 @@ fn window_profiles_keyring_and_history() {
         s.click("#tab-history");
         wait_until("the incoming call in the history", || {
             s.execute(
-                "return document.querySelectorAll('#history-list .call-row[data-direction=incoming]').length",
+                "return document.querySelectorAll('#history-list .call-row[data-direction=incoming]')\
+                 .length",
                 json!([]),
             ) == json!(1)
         });
@@ -308,10 +355,14 @@ fn window_profiles_keyring_and_history() {
             .to_string();
         assert_eq!(profiles["profiles"][0]["passwordMode"], json!("remember"));
         assert_eq!(
+            profiles["profiles"][0]["devices"],
+            json!({"microphone": "pulseaudio:mic_a", "speaker": "pulseaudio:spk_a", "ringer": null})
+        );
+        assert_eq!(
             profiles["profiles"][0]["audioCodecs"],
             json!(["PCMU", "opus"])
         );
-        // Session, driver and app end here (the app writes its window state on the way out).
+        // Session, driver and app end here.
     }
     drop(xvfb);
 

@@ -2,7 +2,10 @@
 //! (tauri-driver + WebKitWebDriver). Asserts the connection form renders with the fields users of the original web
 //! Phone know, fills it, presses Connect and sees the UI react to what the core says: a login the standard forbids is
 //! refused inline; a good account registers with a real Kamailio (digest auth) and the badge shows it; a call to a
-//! SIPp phone through Kamailio reaches ESTABLISHED and ends with Hangup. Screenshots go to `target/screenshots/`.
+//! SIPp phone through Kamailio reaches ESTABLISHED and ends with Hangup. The session bus has no Secret Service: the
+//! form says so, a profile that would remember its password is refused with that message, "Don't remember, ask
+//! each time" saves it without the password, and connecting it from the list asks for the password and registers.
+//! Screenshots go to `target/screenshots/`.
 
 mod support;
 
@@ -152,4 +155,47 @@ fn window_shows_phone_form_and_reacts_to_connect() {
     s.wait_text("#reg-status", Duration::from_secs(20), |t| {
         t == "Not connected"
     });
+
+    // Without a keyring, remembering the password is refused with the keyring's message and nothing is saved;
+    // "Don't remember, ask each time" saves the profile without it, and connecting asks for it.
+    let t = Duration::from_secs(20);
+    s.click("#tab-accounts");
+    s.type_into("#profile-name", "Ask me");
+    s.type_into("#password", "alicepw");
+    s.click("#save-profile");
+    let refused = s.wait_text("#status-line", t, |t| t.contains("keyring"));
+    assert!(refused.contains("ask each time"), "{refused}");
+    assert!(
+        s.text("#keyring-note").contains("No system keyring"),
+        "{}",
+        s.text("#keyring-note")
+    );
+    assert!(
+        s.text("#profile-list").is_empty(),
+        "saved without a keyring"
+    );
+    s.click("#ask-each-time");
+    let list = s.wait_text("#profile-list", t, |t| t.contains("Ask me"));
+    assert!(list.contains("password asked each time"), "{list}");
+    assert_eq!(
+        s.property("#keyring-box", "hidden"),
+        serde_json::json!(true)
+    );
+    let saved = std::fs::read_to_string(sandbox.app_config_dir().join("profiles.json"))
+        .expect("profiles.json written");
+    assert!(
+        saved.contains("askEachTime") && !saved.contains("alicepw"),
+        "{saved}"
+    );
+    xvfb.screenshot(&shots.join("08-ask-each-time.png"));
+    s.click("#profile-list .connect-profile");
+    s.wait_text("#password-dialog-title", t, |t| {
+        t.contains("Password for Ask me")
+    });
+    s.type_into("#password-dialog-input", "alicepw");
+    s.click("#password-dialog-ok");
+    s.wait_text("#reg-status", t, |t| t == "Registered");
+    assert_eq!(s.text("#account-name"), "Ask me");
+    s.click("#disconnect");
+    s.wait_text("#reg-status", t, |t| t == "Not connected");
 }

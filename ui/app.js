@@ -270,6 +270,7 @@ ui.passwordMode.addEventListener("change", () => {
   if (ui.passwordMode.value === "askEachTime") showKeyringProblem("");
   else if (!state.keyring.available) showKeyringProblem(state.keyring.message);
 });
+$("notice-close").addEventListener("click", () => { $("notice-box").hidden = true; $("profile-name").focus(); });
 ui.newProfile.addEventListener("click", () => { fillForm(null); $("profile-name").focus(); });
 ui.deleteProfile.addEventListener("click", async () => {
   const p = state.profiles.find((x) => x.id === state.editing);
@@ -313,6 +314,9 @@ async function connectProfile(p) {
       return;
     }
   }
+  // The in-call pickers start from the profile's devices.
+  setSelect(ui.callMic, p.devices.microphone);
+  setSelect(ui.callSpeaker, p.devices.speaker);
   connected(p.id, p.name, p.registerRequired);
 }
 
@@ -354,6 +358,8 @@ ui.disconnect.addEventListener("click", async () => {
 });
 
 // ---- Devices ------------------------------------------------------------------------------------------------
+// A device id (`pulseaudio:spk_b`) as its name (`Speaker_B`) when the list knows it.
+const deviceName = (id) => ((state.devices.find((d) => d.id === id) || {}).name || id || "");
 async function loadDevices() {
   try {
     state.devices = await api.listDevices();
@@ -384,6 +390,8 @@ function render() {
   ui.answer.disabled = !ringing;
   ui.decline.disabled = !ringing;
   ui.incoming.hidden = !ringing;
+  // While a call rings here, the screen is about answering it.
+  $("call-controls").hidden = ringing;
   if (ringing) {
     ui.incomingName.textContent = c.display_name || c.peer;
     ui.incomingUri.textContent = c.peer;
@@ -443,6 +451,7 @@ function onCallEvent(ev) {
   if (!known && (!isLive(shown) || ev.replaces === state.current || ev.direction === "outgoing")) {
     state.current = ev.id;
     resetStats();
+    showView("phone"); // a call placed from anywhere (history, a link, a notification) shows the Phone screen
   }
   if (known && ev.id !== state.current && !isLive(shown) && isLive(ev)) state.current = ev.id;
   if (ev.direction === "incoming" && ev.state === "RING") {
@@ -496,7 +505,7 @@ for (const [select, fn, what] of [[ui.callMic, "switchMic", "Microphone"], [ui.c
     const c = currentCall();
     if (!c) return;
     const now = await attempt(() => api[fn](c.id, select.value));
-    if (now) ui.deviceStatus.textContent = `${what}: ${now}`;
+    if (now) ui.deviceStatus.textContent = `${what}: ${deviceName(now)}`;
   });
 }
 
@@ -553,6 +562,7 @@ document.addEventListener("keydown", (e) => {
 const statIds = ["codec", "sent", "received", "lost", "jitter", "rtt", "mos"];
 function resetStats() {
   for (const k of statIds) $(`stat-${k}`).textContent = "–";
+  for (const note of [ui.deviceStatus, ui.dtmfStatus, ui.transferStatus]) note.textContent = "";
   ui.statsNote.textContent = "Statistics appear every second while a call has media.";
   drawGraph([]);
 }
@@ -634,17 +644,25 @@ function renderHistory() {
       el("span", { class: "dir", "aria-label": r.direction, title: r.direction }, r.direction === "incoming" ? "↙" : "↗"),
       el("div", { class: "who" },
         el("strong", {}, r.displayName || r.peer),
-        el("span", { class: "muted peer" }, r.peer)),
+        r.displayName ? el("span", { class: "muted peer" }, r.peer) : null),
       el("div", { class: "when muted" }, when.toLocaleString()),
       el("div", { class: "result" }, resultText(r), mos ? el("span", { class: "muted" }, ` · ${mos}`) : null),
-      el("button", { class: "call-back", type: "button", "aria-label": `Call back ${r.displayName || r.peer}`,
-                     onclick: () => dial(r.peer) }, "Call back"));
+      el("div", { class: "actions" },
+        el("button", { class: "call-back", type: "button", "aria-label": `Call back ${r.displayName || r.peer}`,
+                       onclick: () => dial(r.peer) }, "Call back"),
+        el("button", { class: "forget", type: "button", title: "Remove from the history",
+                       "aria-label": `Remove the call with ${r.displayName || r.peer} from the history`,
+                       onclick: () => forgetCall(r.id) }, "×")));
   }));
   ui.historyEmpty.hidden = rows.length > 0;
   ui.historyEmpty.textContent = state.history.length ? "No calls match." : "No calls yet.";
   for (const b of ui.historyList.querySelectorAll(".call-back")) b.disabled = !state.connected;
 }
 ui.historyFilter.addEventListener("input", renderHistory);
+async function forgetCall(id) {
+  const removed = await attempt(() => api.deleteHistoryEntry(id));
+  if (removed) { setStatus("Call removed from the history."); await loadHistory(); }
+}
 
 function closeSuggestions() {
   state.suggest.items = [];
@@ -809,8 +827,8 @@ function onPhoneEvent(ev) {
     case "stats": onStats(ev); break;
     case "audio_device": {
       const role = ev.role === "microphone" ? "Microphone" : "Speaker";
-      ui.deviceStatus.textContent = ev.change === "switched" ? `${role}: ${ev.to}`
-        : ev.change === "fallback" ? `${role} ${ev.from || ""} went away; using ${ev.to}${ev.reason ? ` (${ev.reason})` : ""}`
+      ui.deviceStatus.textContent = ev.change === "switched" ? `${role}: ${deviceName(ev.to)}`
+        : ev.change === "fallback" ? `${role} ${deviceName(ev.from)} went away; using ${deviceName(ev.to)}${ev.reason ? ` (${ev.reason})` : ""}`
           : `${role} lost${ev.reason ? `: ${ev.reason}` : ""}`;
       break;
     }
@@ -901,7 +919,7 @@ if (!api.available) {
       state.keyring = { available: status.keyringAvailable, message: status.keyringMessage || "" };
       if (status.notices.length) {
         ui.notice.textContent = status.notices.join("\n");
-        ui.notice.hidden = false;
+        $("notice-box").hidden = false;
         setStatus(status.notices[0]);
       }
     }

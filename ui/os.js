@@ -16,6 +16,8 @@
       case "prefill": {
         toPhone();
         const field = $("callee");
+        const tab = $("tab-phone");
+        if (tab) tab.click(); // the dial field is on the Phone screen
         if (field) { field.value = ev.target; field.focus(); }
         say(ev.note ? `${ev.target}: ${ev.note}` : `Ready to call ${ev.target}: press Call.`);
         break;

@@ -249,6 +249,7 @@ fn profile_store_missing(why: &str) -> UiError {
     UiError::new("profile_store", why)
 }
 
+/// Whether the OS keyring answers (with its message when not) and the start-up notices.
 #[tauri::command]
 pub async fn app_status(app: AppHandle) -> Result<AppStatus, UiError> {
     with_stores(&app, |stores| {

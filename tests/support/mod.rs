@@ -157,6 +157,7 @@ impl Xvfb {
 /// temporary directory and never in the user's own.
 pub struct Sandbox {
     root: tempfile::TempDir,
+    env: Vec<(String, String)>,
 }
 
 impl Sandbox {
@@ -171,7 +172,10 @@ impl Sandbox {
             std::fs::Permissions::from_mode(0o700),
         )
         .expect("chmod the runtime dir");
-        Sandbox { root }
+        Sandbox {
+            root,
+            env: Vec::new(),
+        }
     }
 
     pub fn home(&self) -> &Path {
@@ -197,6 +201,15 @@ impl Sandbox {
             .env("XDG_CACHE_HOME", home.join(".cache"))
             .env("XDG_RUNTIME_DIR", home.join("run"))
             .env_remove("DBUS_SESSION_BUS_ADDRESS");
+        for (key, value) in &self.env {
+            cmd.env(key, value);
+        }
+    }
+
+    /// Adds a variable to the environment of everything started in the sandbox (e.g. a test PulseAudio's
+    /// `PULSE_SERVER`).
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.push((key.to_string(), value.to_string()));
     }
 }
 

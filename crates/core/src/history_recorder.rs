@@ -398,11 +398,11 @@ mod tests {
             malformed_rtcp: 0,
             stray_packets: 0,
             undecodable_packets: 0,
-            r_factor: 92.0,
-            mos,
             srtp: false,
             srtp_auth_failures: 0,
             srtp_replays: 0,
+            r_factor: 92.0,
+            mos,
         }
     }
 
