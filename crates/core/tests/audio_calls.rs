@@ -202,13 +202,14 @@ fn two_phones(dir: &Path, alice_extra: &[&str], bob_extra: &[&str]) -> (Cli, Cli
         "127.0.0.1",
         "--call",
         &contact,
-        "--tone",
-        "700",
         "--record",
         alice_rec.to_str().expect("utf-8 path"),
         "--timeout",
         "40",
     ];
+    if !alice_extra.contains(&"--play") {
+        alice_args.extend_from_slice(&["--tone", "700"]);
+    }
     alice_args.extend_from_slice(alice_extra);
     let alice = Cli::phone(&alice_args, "");
     (alice, bob)
@@ -285,4 +286,42 @@ fn muting_sends_silence_and_keeps_the_call() {
         .seen
         .iter()
         .any(|v| v["event"] == "call" && v["state"] == "FINISH"));
+}
+
+#[test]
+fn the_cli_plays_a_wav_file_and_records_the_other_side_to_another() {
+    use dialtone_devices::{AudioSink, WavSink};
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A 2 s, 600 Hz WAV at 16 kHz: shorter than the call, so it must loop.
+    let wav = dir.path().join("greeting.wav");
+    let mut sink = WavSink::create(&wav, 16_000).expect("create the WAV");
+    let samples: Vec<i16> = (0..32_000)
+        .map(|n| {
+            (12_000.0 * (2.0 * std::f64::consts::PI * 600.0 * n as f64 / 16_000.0).sin()) as i16
+        })
+        .collect();
+    assert_eq!(sink.write(&samples), samples.len());
+    sink.finish().expect("finish the WAV");
+    let (mut alice, mut bob) = two_phones(
+        dir.path(),
+        &[
+            "--play",
+            wav.to_str().expect("utf-8 path"),
+            "--hangup-after",
+            "5",
+        ],
+        &[],
+    );
+    assert_eq!(alice.wait_exit(T), 0, "{:?}", alice.errors);
+    assert_eq!(bob.wait_exit(T), 0, "{:?}", bob.errors);
+    // Bob heard the file, past its first loop; alice recorded bob's 900 Hz.
+    let (heard, rate) = dialtone_devices::analysis::read_wav_mono(dir.path().join("bob.wav"))
+        .expect("bob's recording");
+    let late = &heard[(3 * rate as usize).min(heard.len())..];
+    let dominant = dialtone_devices::analysis::dominant_frequency(late, rate).unwrap_or(0.0);
+    assert!(
+        (dominant - 600.0).abs() <= 15.0,
+        "bob hears the looped file: {dominant} Hz"
+    );
+    assert_tone("alice's recording", &dir.path().join("alice.wav"), 900.0);
 }
