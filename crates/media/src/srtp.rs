@@ -115,6 +115,7 @@ impl SrtpSession {
     /// An RTP packet made SRTP: payload encrypted, MKI (if ours has one) and tag appended.
     pub fn protect_rtp(&mut self, packet: &[u8]) -> Result<Vec<u8>, SrtpError> {
         rtp_ssrc(packet)?;
+        rtp_header_fits(packet)?;
         let out = self.outbound.encrypt_rtp(packet).map_err(outbound_error)?;
         Ok(with_mki(out.to_vec(), self.keys.local_key.mki()))
     }
@@ -279,6 +280,23 @@ fn rtp_ssrc(packet: &[u8]) -> Result<u32, SrtpError> {
             "not an RTP version 2 packet".to_string(),
         )),
     }
+}
+
+/// rtc-srtp encrypts from where its own header parser says the header ends, recomputed from the parsed fields; a
+/// header extension whose recomputed size differs from the bytes on the wire would make it index past the packet
+/// (found by the `srtp` fuzz target). Such a header is refused: we never send header extensions ourselves.
+fn rtp_header_fits(packet: &[u8]) -> Result<(), SrtpError> {
+    use rtc_shared::marshal::{MarshalSize, Unmarshal};
+    let mut buf = packet;
+    let header = rtc_rtp::Header::unmarshal(&mut buf)
+        .map_err(|e| SrtpError::Malformed(format!("RTP header: {e}")))?;
+    let parsed = packet.len() - buf.len();
+    if header.marshal_size() != parsed || parsed > packet.len() {
+        return Err(SrtpError::Malformed(
+            "RTP header extension of an unexpected size".to_string(),
+        ));
+    }
+    Ok(())
 }
 
 /// Inserts the MKI between the authenticated part and the tag (RFC 3711 §3.1, §3.4).

@@ -410,3 +410,26 @@ fn a_forged_packet_cannot_push_the_replay_window_ahead_of_the_real_stream() {
     assert!(bob.unprotect_rtp(&again).is_ok());
     assert_eq!(bob.unprotect_rtp(&again), Err(SrtpError::Replayed));
 }
+
+#[test]
+fn a_header_extension_rtc_srtp_would_size_differently_is_refused_not_a_panic() {
+    // Found by the `srtp` fuzz target: X bit set, an extension whose re-marshalled size runs one byte past the
+    // 51-byte packet; rtc-srtp sliced from there and panicked.
+    let packet: [u8; 51] = [
+        0x93, 0xc5, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x24, 0x00, 0x07, 0x12, 0x5d, 0x56,
+        0x70, 0x93, 0xc5, 0x20, 0x50, 0x4f, 0x51, 0x00, 0x5a, 0x10, 0x00, 0x00, 0x02, 0x00, 0x00,
+        0x00, 0x00, 0x5a, 0x10, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x32, 0xef, 0x00,
+        0xff, 0x6f, 0x00, 0x00, 0x00, 0x10,
+    ];
+    let keys = SrtpKeys {
+        suite: SrtpSuite::AesCm128HmacSha1_80,
+        tag: 1,
+        local_key: SrtpKey::new([1; 30]),
+        remote_key: SrtpKey::new([2; 30]),
+    };
+    let mut session = SrtpSession::new(&keys).expect("session");
+    assert!(matches!(
+        session.protect_rtp(&packet),
+        Err(SrtpError::Malformed(_))
+    ));
+}
