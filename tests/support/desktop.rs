@@ -2,7 +2,7 @@
 //! (so it can play the notification server and the tray, and launch the app a second time on the same bus), a fake
 //! notification server and a fake tray on it (`tests/notify/*.py`, Debian's python3-dbus + python3-gi).
 
-use super::{free_port, require_program, ChildGuard, Sandbox, TauriDriver};
+use super::{require_program, ChildGuard, Sandbox, TauriDriver};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -338,38 +338,6 @@ impl TauriDriver {
     ) -> TauriDriver {
         let driver = require_program("tauri-driver");
         require_program("WebKitWebDriver");
-        let port = free_port();
-        let native_port = free_port();
-        let logfile = std::fs::File::create(log).expect("cannot create the driver log");
-        let guard = ChildGuard::spawn(
-            "tauri-driver",
-            app_command(driver, sandbox, bus)
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--native-port",
-                    &native_port.to_string(),
-                ])
-                .env("DISPLAY", display)
-                .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-                .env("LIBGL_ALWAYS_SOFTWARE", "1")
-                .stdout(logfile.try_clone().expect("log handle"))
-                .stderr(logfile),
-        );
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return TauriDriver {
-                    port,
-                    _guard: guard,
-                    _sandbox: None,
-                };
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!(
-            "tauri-driver did not listen on port {port}; see {}",
-            log.display()
-        );
+        TauriDriver::launch(&mut app_command(driver, sandbox, bus), display, log)
     }
 }

@@ -266,9 +266,6 @@ impl TauriDriver {
             }
             SessionKeyring::Default | SessionKeyring::Absent => String::new(),
         };
-        let port = free_port();
-        let native_port = free_port();
-        let logfile = std::fs::File::create(log).expect("cannot create the driver log");
         let mut cmd = Command::new(dbus);
         sandbox.apply(&mut cmd);
         if keyring == SessionKeyring::Absent {
@@ -297,21 +294,32 @@ impl TauriDriver {
             .expect("write the bus config");
             cmd.arg(format!("--config-file={}", config.display()));
         }
+        cmd.args(["--", "sh", "-c", &format!("{setup} exec \"$@\""), "sh"])
+            .arg(driver);
+        TauriDriver::launch(&mut cmd, display, log)
+    }
+}
+
+impl TauriDriver {
+    /// Runs `cmd` (tauri-driver, or what execs it) on free ports with `display`, logging to `log`, and waits until
+    /// it listens.
+    pub fn launch(cmd: &mut Command, display: &str, log: &Path) -> TauriDriver {
+        let port = free_port();
+        let native_port = free_port();
+        let logfile = std::fs::File::create(log).expect("cannot create the driver log");
         let guard = ChildGuard::spawn(
             "tauri-driver",
-            cmd.args(["--", "sh", "-c", &format!("{setup} exec \"$@\""), "sh"])
-                .arg(driver)
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--native-port",
-                    &native_port.to_string(),
-                ])
-                .env("DISPLAY", display)
-                .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-                .env("LIBGL_ALWAYS_SOFTWARE", "1")
-                .stdout(logfile.try_clone().expect("log handle"))
-                .stderr(logfile),
+            cmd.args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("DISPLAY", display)
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            .stdout(logfile.try_clone().expect("log handle"))
+            .stderr(logfile),
         );
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {

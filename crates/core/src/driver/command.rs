@@ -11,6 +11,26 @@ use tokio::sync::oneshot;
 
 type Reply<T> = oneshot::Sender<Result<T, PhoneError>>;
 
+/// Answers `reply` once `started` finishes, off the driver (a device switch can block for a second or two).
+fn reply_when_done<T: Send + 'static>(
+    started: Result<
+        impl std::future::Future<Output = Result<T, PhoneError>> + Send + 'static,
+        PhoneError,
+    >,
+    reply: Reply<T>,
+) {
+    match started {
+        Ok(work) => {
+            tokio::spawn(async move {
+                let _ = reply.send(work.await);
+            });
+        }
+        Err(e) => {
+            let _ = reply.send(Err(e));
+        }
+    }
+}
+
 /// Commands from [`crate::Phone`] to the driver.
 pub(crate) enum Command {
     Connect {
@@ -165,29 +185,12 @@ impl Driver {
                 let _ = reply.send(result);
             }
             Command::SwitchMic { id, choice, reply } => {
-                match self.active().and_then(|a| a.switch_mic(id, choice)) {
-                    Ok(switch) => {
-                        tokio::spawn(async move {
-                            let _ = reply.send(switch.await);
-                        });
-                    }
-                    Err(e) => {
-                        let _ = reply.send(Err(e));
-                    }
-                }
+                reply_when_done(self.active().and_then(|a| a.switch_mic(id, choice)), reply)
             }
-            Command::SwitchSpeaker { id, choice, reply } => {
-                match self.active().and_then(|a| a.switch_speaker(id, choice)) {
-                    Ok(switch) => {
-                        tokio::spawn(async move {
-                            let _ = reply.send(switch.await);
-                        });
-                    }
-                    Err(e) => {
-                        let _ = reply.send(Err(e));
-                    }
-                }
-            }
+            Command::SwitchSpeaker { id, choice, reply } => reply_when_done(
+                self.active().and_then(|a| a.switch_speaker(id, choice)),
+                reply,
+            ),
             Command::Answer { id, reply } => {
                 let result = match self.active.as_mut() {
                     Some(active) => active.answer(&self.env, id).await,
