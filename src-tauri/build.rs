@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "set_presence",
     "subscribe_presence",
     "unsubscribe_presence",
+    "first_run",
 ];
 
 fn main() {
