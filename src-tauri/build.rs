@@ -34,6 +34,7 @@ const COMMANDS: &[&str] = &[
     "mute",
     "switch_mic",
     "switch_speaker",
+    "first_run",
 ];
 
 fn main() {

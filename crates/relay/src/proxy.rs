@@ -4,7 +4,7 @@
 //! CANCEL (§16.10), stateless forwarding of ACKs for 2xx and of late 2xx retransmissions, and
 //! Timer C (§16.6 step 11). Media anchoring rewrites the SDP of calls on the way through.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
 use dialtone_sip::transaction::{new_branch, TransactionId, MAGIC_COOKIE};
@@ -76,16 +76,34 @@ pub(crate) struct ProxyState {
     branches: HashMap<TransactionId, TransactionId>,
     /// Calls by Call-ID.
     calls: HashMap<String, Call>,
+    /// Every running Timer C as (deadline, server transaction, branch), so the next deadline
+    /// and the due branches are found without scanning every context (contexts linger until
+    /// their transactions end, tens of seconds after the call was set up). Changed only through
+    /// [`set_timer_c`].
+    timer_c: BTreeSet<(Instant, TransactionId, TransactionId)>,
+}
+
+/// Sets (or stops, with `None`) Timer C of `branch` of the context of `server`, keeping the
+/// index in step.
+fn set_timer_c(
+    index: &mut BTreeSet<(Instant, TransactionId, TransactionId)>,
+    server: TransactionId,
+    branch: &mut Branch,
+    at: Option<Instant>,
+) {
+    if let Some(old) = branch.timer_c {
+        index.remove(&(old, server, branch.id));
+    }
+    if let Some(new) = at {
+        index.insert((new, server, branch.id));
+    }
+    branch.timer_c = at;
 }
 
 impl ProxyState {
     /// The earliest Timer C deadline.
     pub(crate) fn next_timer_c(&self) -> Option<Instant> {
-        self.contexts
-            .values()
-            .flat_map(|c| c.branches.iter())
-            .filter_map(|b| b.timer_c)
-            .min()
+        self.timer_c.first().map(|&(at, _, _)| at)
     }
 }
 
@@ -342,13 +360,16 @@ impl<S: LocationStore> Relay<S> {
         let invite = request.method == Method::Invite;
         if let Ok(client) = self.layer.send_request(now, dest, request) {
             self.proxy.branches.insert(client, server);
-            context.branches.push(Branch {
+            let mut branch = Branch {
                 id: client,
                 done: false,
                 terminated: false,
-                timer_c: invite.then(|| now + self.config.timer_c),
+                timer_c: None,
                 timer_c_fired: false,
-            });
+            };
+            let timer_c = invite.then(|| now + self.config.timer_c);
+            set_timer_c(&mut self.proxy.timer_c, server, &mut branch, timer_c);
+            context.branches.push(branch);
         }
     }
 
@@ -548,14 +569,14 @@ impl<S: LocationStore> Relay<S> {
         };
         if status < 200 {
             if branch.timer_c.is_some() && !branch.timer_c_fired {
-                branch.timer_c = Some(now + timer_c);
+                set_timer_c(&mut self.proxy.timer_c, server, branch, Some(now + timer_c));
             }
             if status == 100 || context.final_sent {
                 return;
             }
         } else {
             branch.done = true;
-            branch.timer_c = None;
+            set_timer_c(&mut self.proxy.timer_c, server, branch, None);
         }
         let call_id = context.call_id.clone();
         let responder = context.sender.map(Side::other);
@@ -640,7 +661,7 @@ impl<S: LocationStore> Relay<S> {
             return;
         }
         branch.done = true;
-        branch.timer_c = None;
+        set_timer_c(&mut self.proxy.timer_c, server, branch, None);
         if !context.final_sent
             && context
                 .best
@@ -711,19 +732,29 @@ impl<S: LocationStore> Relay<S> {
         let grace = self.config.timers.transaction_timeout();
         let mut cancel = Vec::new();
         let mut give_up = Vec::new();
-        for context in self.proxy.contexts.values_mut() {
-            for branch in &mut context.branches {
-                if branch.timer_c.is_none_or(|t| t > now) {
-                    continue;
-                }
-                if branch.timer_c_fired {
-                    branch.timer_c = None;
-                    give_up.push(branch.id);
-                } else {
-                    branch.timer_c_fired = true;
-                    branch.timer_c = Some(now + grace);
-                    cancel.push(branch.id);
-                }
+        let due: Vec<(Instant, TransactionId, TransactionId)> = self
+            .proxy
+            .timer_c
+            .iter()
+            .take_while(|&&(at, _, _)| at <= now)
+            .copied()
+            .collect();
+        for (at, server, id) in due {
+            let Some(context) = self.proxy.contexts.get_mut(&server) else {
+                self.proxy.timer_c.remove(&(at, server, id));
+                continue;
+            };
+            let Some(branch) = context.branches.iter_mut().find(|b| b.id == id) else {
+                self.proxy.timer_c.remove(&(at, server, id));
+                continue;
+            };
+            if branch.timer_c_fired {
+                set_timer_c(&mut self.proxy.timer_c, server, branch, None);
+                give_up.push(branch.id);
+            } else {
+                branch.timer_c_fired = true;
+                set_timer_c(&mut self.proxy.timer_c, server, branch, Some(now + grace));
+                cancel.push(branch.id);
             }
         }
         for branch in cancel {
@@ -759,7 +790,13 @@ impl<S: LocationStore> Relay<S> {
             .get(&server)
             .is_some_and(|c| c.server_gone && c.branches.iter().all(|b| b.terminated));
         if finished {
-            self.proxy.contexts.remove(&server);
+            if let Some(context) = self.proxy.contexts.remove(&server) {
+                for branch in &context.branches {
+                    if let Some(at) = branch.timer_c {
+                        self.proxy.timer_c.remove(&(at, server, branch.id));
+                    }
+                }
+            }
         }
     }
 

@@ -22,6 +22,8 @@
 //!   Challenges sent over WebSocket flows carry only MD5 (browser SIP stacks do only MD5, and
 //!   JsSIP keeps the last challenge header).
 //!
+//! * [`EmbeddedRelay`]: the relay the desktop app starts on its first run (demo accounts in a
+//!   `users.toml` it writes, loopback listeners, the page), see [`embedded`].
 //! * WebSocket `Origin` check: upgrades from browsers whose page is not the relay's own (or an
 //!   [`RelayOptions::allow_origins`] entry) get 403 and an `origin_refused` report.
 //!
@@ -44,6 +46,7 @@ mod bridge_call;
 mod bridge_setup;
 pub mod certificate;
 pub mod cli;
+pub mod embedded;
 mod listen;
 mod media_sockets;
 mod page;
@@ -55,6 +58,7 @@ use std::path::PathBuf;
 
 pub use certificate::RelayCertificate;
 pub use cli::RelayArgs;
+pub use embedded::{DemoAccount, EmbeddedRelay, EmbeddedRelayError, EmbeddedRelayInfo};
 pub use listen::{ListenSpec, MediaPorts, SpecError};
 pub use report::{LegReport, ListenerReport, RelayReport};
 pub use selector::{is_webrtc_binding, WebRtcBridgeSelector};

@@ -62,7 +62,7 @@ mod received;
 pub mod server_invite;
 pub mod server_non_invite;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 
 use dialtone_sip_message::{Message, Method, Request, Response};
@@ -198,6 +198,8 @@ struct Slot {
     client_key: Option<ClientKey>,
     server_key: Option<ServerKey>,
     ack_key: Option<AckKey>,
+    /// The machine's earliest timer deadline as entered in [`TransactionLayer::deadlines`].
+    indexed: Option<Instant>,
 }
 
 /// A CANCEL waiting for its INVITE's first provisional response (RFC 3261 §9.1).
@@ -221,6 +223,10 @@ pub struct TransactionLayer {
     ack_keys: HashMap<AckKey, TransactionId>,
     /// Deferred CANCELs by the id of the INVITE client transaction they cancel.
     deferred_cancels: BTreeMap<TransactionId, DeferredCancel>,
+    /// Every live transaction's earliest timer deadline, so that finding the next deadline and
+    /// the due transactions does not scan every transaction (a relay keeps thousands in their
+    /// wait states). Updated in `drive`, which follows every change to a machine.
+    deadlines: BTreeSet<(Instant, TransactionId)>,
     out: Outbox,
 }
 
@@ -241,6 +247,7 @@ impl TransactionLayer {
             server_keys: HashMap::new(),
             ack_keys: HashMap::new(),
             deferred_cancels: BTreeMap::new(),
+            deadlines: BTreeSet::new(),
             out: Outbox::default(),
         }
     }
@@ -285,24 +292,17 @@ impl TransactionLayer {
 
     /// When [`TransactionLayer::handle_timeout`] must next be called, if any timer runs.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.slots
-            .values()
-            .filter_map(|slot| slot.machine.timers().poll_timeout())
-            .min()
+        self.deadlines.first().map(|&(at, _)| at)
     }
 
     /// Fires every timer due at `now`, earliest first.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let mut due: Vec<(Instant, TransactionId)> = self
-            .slots
-            .iter()
-            .filter_map(|(&id, slot)| {
-                let at = slot.machine.timers().poll_timeout()?;
-                (at <= now).then_some((at, id))
-            })
+        let due: Vec<TransactionId> = self
+            .deadlines
+            .range(..=(now, TransactionId(u64::MAX)))
+            .map(|&(_, id)| id)
             .collect();
-        due.sort();
-        for (_, id) in due {
+        for id in due {
             self.drive(now, id);
         }
     }
@@ -619,6 +619,7 @@ impl TransactionLayer {
             client_key,
             server_key,
             ack_key,
+            indexed: None,
         };
         self.slots.insert(id, slot);
     }
@@ -636,7 +637,26 @@ impl TransactionLayer {
         if self.deferred_cancels.contains_key(&id) {
             self.settle_deferred_cancel(now, id);
         }
+        self.reindex(id);
         self.reap(id);
+    }
+
+    /// Brings transaction `id`'s entry in [`TransactionLayer::deadlines`] up to date.
+    fn reindex(&mut self, id: TransactionId) {
+        let Some(slot) = self.slots.get_mut(&id) else {
+            return;
+        };
+        let next = slot.machine.timers().poll_timeout();
+        if next == slot.indexed {
+            return;
+        }
+        if let Some(old) = slot.indexed {
+            self.deadlines.remove(&(old, id));
+        }
+        if let Some(at) = next {
+            self.deadlines.insert((at, id));
+        }
+        slot.indexed = next;
     }
 
     /// Sends the CANCEL waiting on INVITE `invite` once it is Proceeding; drops it once the
@@ -681,6 +701,9 @@ impl TransactionLayer {
         let Some(slot) = self.slots.remove(&id) else {
             return;
         };
+        if let Some(at) = slot.indexed {
+            self.deadlines.remove(&(at, id));
+        }
         if let Some(key) = slot.client_key {
             remove_if_owned(&mut self.client_keys, &key, id);
         }
