@@ -93,6 +93,16 @@ async fn opus_carries_each_sides_tone() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn speex_wideband_carries_each_sides_tone() {
+    tones_cross("speex16", CodecName::Speex16, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn speex_narrowband_carries_each_sides_tone() {
+    tones_cross("speex", CodecName::Speex, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dtmf_digits_reach_the_other_side_as_events() {
     let codecs = "ulaw, telephone-event";
     let quiet = || AudioConfig {

@@ -53,7 +53,7 @@
 //!     }
 //!     while b.poll_output().is_some() {}
 //! }
-//! assert_eq!(b.stats().packets_received, 49); // the first one is RFC 3550 probation
+//! assert_eq!(b.stats().packets_received, 50); // the first one, on RFC 3550 probation, too
 //! assert!(speaker.iter().any(|&s| s != 0));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -111,6 +111,13 @@ impl Reception {
         SeqVerdict::Valid
     }
 
+    /// The packet held while the source was on probation, the predecessor of the one that
+    /// validated it, is delivered too: A.3's expected and received counts start from it.
+    pub(crate) fn count_held_predecessor(&mut self) {
+        self.base_seq = self.base_seq.wrapping_sub(1);
+        self.received += 1;
+    }
+
     /// A.8: updates the jitter with a packet's RTP timestamp and its arrival time
     /// expressed in the same timestamp units.
     pub(crate) fn update_jitter(&mut self, rtp_timestamp: u32, arrival: u32) {

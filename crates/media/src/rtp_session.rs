@@ -4,7 +4,10 @@
 //!   (from the caller's [`Random`]); [`RtpSession::send_rtp`] numbers and stamps packets.
 //! * Receiving (§6.4, A.1, A.3, A.8): sequence validation, loss, fraction lost,
 //!   interarrival jitter; LSR/DLSR in our reports and the round-trip time from the
-//!   peer's (§6.4.1).
+//!   peer's (§6.4.1). The packet a new source sends while on A.1 probation is held, not
+//!   dropped, and delivered just before the packet that validates the source (its
+//!   successor): a predictive decoder (Speex) that misses a stream's first frame can
+//!   stay out of step with the encoder for the rest of the call.
 //! * RTCP (§6.2, §6.3, A.7): SR when we sent since the previous report, else RR; always
 //!   SDES CNAME (§6.1); interval 5 s nominal randomised over [0.5, 1.5]; BYE (§6.6).
 //! * rtcp-mux (RFC 5761 §4): with mux, [`RtpSession::handle_rtp`] hands RTCP it finds on
@@ -218,7 +221,7 @@ pub struct SessionStats {
     /// Datagrams from addresses we neither negotiated nor latched to (dropped).
     pub stray_packets: u64,
     /// RTP packets dropped because we are not receiving (hold) or the sequence check
-    /// rejected them (probation, large jump).
+    /// rejected them (a probation packet not followed by its successor, large jump).
     pub discarded_rtp: u64,
     /// RTCP compound packets sent.
     pub rtcp_sent: u64,
@@ -255,6 +258,9 @@ pub struct RtpSession {
     last_accepted: Option<Instant>,
     direction: Direction,
     reception: Option<Reception>,
+    /// The latest packet of a source on probation, with its arrival and datagram size:
+    /// delivered when its successor validates the source, else dropped.
+    held: Option<(RtpPacket, Instant, usize)>,
     /// LSR and the instant it arrived.
     last_sr: Option<(u32, Instant)>,
     remote_sending: bool,
@@ -300,6 +306,7 @@ impl RtpSession {
             last_accepted: None,
             direction: Direction::SendRecv,
             reception: None,
+            held: None,
             last_sr: None,
             remote_sending: false,
             received_since_report: false,
@@ -467,9 +474,34 @@ impl RtpSession {
         let Some(reception) = self.reception.as_mut() else {
             return; // Set just above.
         };
-        if reception.update(packet.sequence) != SeqVerdict::Valid {
-            self.stats.discarded_rtp += 1;
-            return;
+        match reception.update(packet.sequence) {
+            SeqVerdict::Valid => {}
+            SeqVerdict::Probation => {
+                // Held until the next packet tells whether the source is valid; the one
+                // it replaces (not followed by its successor) is dropped.
+                if self.held.replace((packet, now, bytes.len())).is_some() {
+                    self.stats.discarded_rtp += 1;
+                }
+                return;
+            }
+            SeqVerdict::Jump => {
+                self.stats.discarded_rtp += 1;
+                return;
+            }
+        }
+        if let Some((held, arrival, size)) = self.held.take() {
+            if held.ssrc == packet.ssrc && held.sequence.wrapping_add(1) == packet.sequence {
+                reception.count_held_predecessor();
+                self.stats.packets_received += 1;
+                self.stats.bytes_received += size as u64;
+                self.outputs
+                    .push_back(Output::Event(RtpEvent::Rtp(ReceivedRtp {
+                        packet: held,
+                        arrival,
+                    })));
+            } else {
+                self.stats.discarded_rtp += 1;
+            }
         }
         if !excluded {
             reception.update_jitter(packet.timestamp, arrival);
@@ -777,5 +809,62 @@ impl RtpSession {
 
     fn units_to_duration(&self, units: u32) -> Duration {
         Duration::from_secs_f64(f64::from(units) / f64::from(self.config.clock_rate.max(1)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rtp(ssrc: u32, seq: u16) -> Vec<u8> {
+        RtpPacket {
+            payload_type: 0,
+            sequence: seq,
+            timestamp: u32::from(seq) * 160,
+            ssrc,
+            payload: vec![0xD5; 160],
+            ..RtpPacket::default()
+        }
+        .to_bytes()
+    }
+
+    fn delivered(session: &mut RtpSession) -> Vec<(u32, u16)> {
+        let mut seqs = Vec::new();
+        while let Some(out) = session.poll_output() {
+            if let Output::Event(RtpEvent::Rtp(r)) = out {
+                seqs.push((r.packet.ssrc, r.packet.sequence));
+            }
+        }
+        seqs
+    }
+
+    /// Regression (Speex in the call runtime): the first packet of every stream used to be
+    /// dropped by the A.1 probation, and a Speex decoder that misses a steady tone's first
+    /// frame diverges for good. It is now held and delivered, in order, once its successor
+    /// validates the source; a probation packet that no successor confirms is dropped.
+    #[test]
+    fn the_probation_packet_is_delivered_before_the_packet_that_validates_the_source() {
+        let peer: SocketAddr = "127.0.0.1:40000".parse().expect("address");
+        let now = Instant::now();
+        let mut session = RtpSession::new(now, RtpSessionConfig::new(8000, peer), &mut Xorshift::new(9));
+        session.handle_rtp(now, peer, &rtp(7, 100));
+        assert_eq!(delivered(&mut session), vec![], "held while on probation");
+        session.handle_rtp(now, peer, &rtp(7, 101));
+        assert_eq!(delivered(&mut session), vec![(7, 100), (7, 101)]);
+        session.handle_rtp(now, peer, &rtp(7, 102));
+        assert_eq!(delivered(&mut session), vec![(7, 102)]);
+        let stats = session.stats();
+        assert_eq!((stats.packets_received, stats.discarded_rtp), (3, 0), "{stats:?}");
+        assert_eq!(stats.bytes_received, 3 * 172);
+        assert_eq!((stats.packets_expected, stats.packets_lost), (3, 0), "{stats:?}");
+
+        // A new source whose second packet skips one: probation starts over from it.
+        session.handle_rtp(now, peer, &rtp(8, 500));
+        session.handle_rtp(now, peer, &rtp(8, 502));
+        assert_eq!(delivered(&mut session), vec![]);
+        session.handle_rtp(now, peer, &rtp(8, 503));
+        assert_eq!(delivered(&mut session), vec![(8, 502), (8, 503)]);
+        let stats = session.stats();
+        assert_eq!((stats.packets_received, stats.discarded_rtp), (5, 1), "{stats:?}");
     }
 }

@@ -38,7 +38,8 @@ fn receiver_report_counts_exactly_the_packets_the_link_dropped() {
             _ => None,
         })
         .collect();
-    // Sequence numbers of A's stream, unwrapped relative to the first valid packet.
+    // Sequence numbers of A's stream, unwrapped relative to the first delivered packet (the
+    // one held during RFC 3550 probation).
     let first = delivered[0].sequence;
     let rel = |seq: u16| u32::from(seq.wrapping_sub(first));
     let max = delivered.iter().map(|p| rel(p.sequence)).max().unwrap();

@@ -2,6 +2,19 @@
 //! bundled libspeex: 20 ms frames (160/320 samples), quality 8 (15/23.8 kbit/s), the
 //! perceptual enhancer on; several frames per packet are decoded in turn. Loss is
 //! concealed by libspeex (decoding with no bits).
+//!
+//! The encoder starts from a fresh state every second ([`REFRESH_FRAMES`]). Speex is
+//! predictive and has no intra frames: a decoder whose state differs from the encoder's —
+//! one that missed the stream's first packets (they arrived before the receiver's
+//! pipeline started) or lost any packet — recovers on speech, but on a steady tone
+//! (ringback, a test tone) the pitch predictor runs at a gain of one or more and the error
+//! circulates and grows until the output clips: a loud buzz for the rest of the call, whose
+//! dominant frequency can be anything (700/900 Hz test tones came out at the other tone,
+//! which looked like our own microphone coming back). Debian's libspeex 1.2.1 does the
+//! same, and no quality or `SPEEX_SET_PLC_TUNING` setting avoids it for every pitch. A
+//! fresh encoder codes its first frame without the old excitation history, so any decoder
+//! is back in step within a frame; `SPEEX_RESET_STATE` is not enough for wideband (it
+//! leaves the low band's state alone), so the state is recreated.
 
 use std::os::raw::{c_int, c_void};
 use std::ptr;
@@ -14,11 +27,16 @@ use crate::error::CodecError;
 
 /// The quality setting (0–10) we encode with.
 const QUALITY: c_int = 8;
+/// Every this many frames (1 s) the encoder starts from a fresh state (see the module docs).
+const REFRESH_FRAMES: u32 = 50;
 
 /// A Speex encoder/decoder pair.
 pub struct Speex {
     wideband: bool,
     frame: usize,
+    mode: *const sys::SpeexMode,
+    /// Frames encoded since the encoder state was last renewed.
+    since_refresh: u32,
     encoder: *mut c_void,
     decoder: *mut c_void,
     enc_bits: Box<sys::SpeexBits>,
@@ -71,21 +89,12 @@ impl Speex {
             if mode.is_null() {
                 return Err(init_error("speex_lib_get_mode"));
             }
-            let encoder = sys::speex_encoder_init(mode);
-            if encoder.is_null() {
-                return Err(init_error("speex_encoder_init"));
-            }
+            let encoder = new_encoder(mode)?;
             let decoder = sys::speex_decoder_init(mode);
             if decoder.is_null() {
                 sys::speex_encoder_destroy(encoder);
                 return Err(init_error("speex_decoder_init"));
             }
-            let mut quality = QUALITY;
-            sys::speex_encoder_ctl(
-                encoder,
-                sys::SPEEX_SET_QUALITY,
-                ptr::addr_of_mut!(quality).cast(),
-            );
             let mut enhance: c_int = 1;
             sys::speex_decoder_ctl(
                 decoder,
@@ -107,6 +116,8 @@ impl Speex {
             let speex = Speex {
                 wideband,
                 frame: expected,
+                mode,
+                since_refresh: 0,
                 encoder,
                 decoder,
                 enc_bits,
@@ -120,6 +131,24 @@ impl Speex {
             Ok(speex)
         }
     }
+}
+
+/// A new encoder state for `mode`, at our quality.
+///
+/// # Safety
+/// `mode` must come from `speex_lib_get_mode`.
+unsafe fn new_encoder(mode: *const sys::SpeexMode) -> Result<*mut c_void, CodecError> {
+    let encoder = sys::speex_encoder_init(mode);
+    if encoder.is_null() {
+        return Err(init_error("speex_encoder_init"));
+    }
+    let mut quality = QUALITY;
+    sys::speex_encoder_ctl(
+        encoder,
+        sys::SPEEX_SET_QUALITY,
+        ptr::addr_of_mut!(quality).cast(),
+    );
+    Ok(encoder)
 }
 
 impl Drop for Speex {
@@ -174,6 +203,16 @@ impl AudioCodec for Speex {
         unsafe {
             sys::speex_bits_reset(&mut *self.enc_bits);
             for chunk in pcm.chunks_exact(self.frame) {
+                if self.since_refresh >= REFRESH_FRAMES {
+                    // A fresh state (for wideband both bands: SPEEX_RESET_STATE leaves the
+                    // low band alone). On failure the old one carries on.
+                    if let Ok(fresh) = new_encoder(self.mode) {
+                        sys::speex_encoder_destroy(self.encoder);
+                        self.encoder = fresh;
+                    }
+                    self.since_refresh = 0;
+                }
+                self.since_refresh += 1;
                 self.pcm.copy_from_slice(chunk);
                 sys::speex_encode_int(self.encoder, self.pcm.as_mut_ptr(), &mut *self.enc_bits);
             }
@@ -300,6 +339,90 @@ mod tests {
                 power(700.0) > 10.0 * power(1100.0),
                 "wideband {wideband}: the decoder plays the other side's 700 Hz, not our own 1100 Hz"
             );
+        }
+    }
+
+    /// The level (RMS) of `pcm` and its dominant frequency among 100–3500 Hz in 50 Hz steps.
+    fn level_and_pitch(pcm: &[i16], rate: u32) -> (f64, f64) {
+        let rms = (pcm.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>() / pcm.len() as f64).sqrt();
+        let power = |hz: f64| {
+            let (mut re, mut im) = (0.0, 0.0);
+            for (i, x) in pcm.iter().enumerate() {
+                let w = 2.0 * std::f64::consts::PI * hz * i as f64 / f64::from(rate);
+                re += f64::from(*x) * w.cos();
+                im += f64::from(*x) * w.sin();
+            }
+            re * re + im * im
+        };
+        let mut best = (0.0, f64::MIN);
+        let mut hz = 100.0;
+        while hz <= 3500.0 {
+            let p = power(hz);
+            if p > best.1 {
+                best = (hz, p);
+            }
+            hz += 50.0;
+        }
+        (rms, best.0)
+    }
+
+    /// The defect seen in the call runtime: the receiving decoder missed the stream's first
+    /// packets (they arrived before its pipeline started, or RFC 3550 probation dropped
+    /// them), and on a steady tone it diverged into a clipped buzz (RMS ~0.8 of full scale
+    /// for a tone at 0.18–0.35) for the rest of the call. The same after one packet lost
+    /// mid-stream and concealed. From the encoder's next refresh on, each decoder must be on
+    /// the tone at its level; one that got every frame must be, throughout.
+    #[test]
+    fn a_decoder_that_missed_a_frame_converges_on_a_steady_tone() {
+        for wideband in [false, true] {
+            let rate = if wideband { 16_000 } else { 8_000 };
+            for hz in [300.0, 700.0, 900.0, 1300.0, 1700.0, 2900.0] {
+                for amplitude in [8000.0, 16384.0] {
+                    let mut encoder = Speex::new(wideband).expect("encoder");
+                    let mut late = Speex::new(wideband).expect("late decoder");
+                    let mut lossy = Speex::new(wideband).expect("lossy decoder");
+                    let mut every = Speex::new(wideband).expect("decoder");
+                    let frame = encoder.frame;
+                    let (mut late_out, mut lossy_out, mut every_out) =
+                        (Vec::new(), Vec::new(), Vec::new());
+                    for k in 0..300 {
+                        let pcm: Vec<i16> = (0..frame)
+                            .map(|i| {
+                                let t = (k * frame + i) as f64 / f64::from(rate);
+                                (amplitude * (2.0 * std::f64::consts::PI * hz * t).sin()) as i16
+                            })
+                            .collect();
+                        let mut payload = Vec::new();
+                        encoder.encode(&pcm, &mut payload).expect("encode");
+                        every.decode(&payload, &mut every_out).expect("decode");
+                        if k >= 3 {
+                            late.decode(&payload, &mut late_out).expect("decode");
+                        }
+                        if k == 75 {
+                            lossy.conceal(frame, &mut lossy_out);
+                        } else {
+                            lossy.decode(&payload, &mut lossy_out).expect("decode");
+                        }
+                    }
+                    let expected = amplitude / std::f64::consts::SQRT_2;
+                    let second = rate as usize;
+                    for (who, out) in [
+                        ("joined at frame 3", &late_out[2 * second..]),
+                        ("lost frame 75", &lossy_out[2 * second..]),
+                        ("got every frame", &every_out[second / 10..]),
+                    ] {
+                        for (n, window) in out.chunks(second).enumerate() {
+                            let (level, pitch) = level_and_pitch(window, rate);
+                            assert!(
+                                (0.75 * expected..=1.25 * expected).contains(&level)
+                                    && pitch == hz,
+                                "wideband {wideband}, {hz} Hz at {amplitude}, decoder {who}, \
+                                 window {n}: level {level:.0} (tone {expected:.0}), dominant {pitch} Hz"
+                            );
+                        }
+                    }
+                }
+            }
         }
     }
 
