@@ -27,8 +27,8 @@ use crate::error::CodecError;
 
 /// The quality setting (0–10) we encode with.
 const QUALITY: c_int = 8;
-/// Every this many frames (1 s) the encoder starts from a fresh state (see the module docs).
-const REFRESH_FRAMES: u32 = 50;
+/// Every this many frames (200 ms) the encoder starts from a fresh state (see the module docs).
+const REFRESH_FRAMES: u32 = 10;
 
 /// A Speex encoder/decoder pair.
 pub struct Speex {
