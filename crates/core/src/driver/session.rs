@@ -95,16 +95,16 @@ impl Default for CallSettings {
     }
 }
 
-/// The codecs offered and accepted when the account says nothing: wideband first (Opus, G.722), then G.711, and
-/// RFC 4733 events. Speex is left out of the default: in the call runtime its decoder was seen to play back our own
-/// microphone (the codec alone and the sans-IO pipeline are right; under investigation), so it is used only when an
-/// account lists it.
+/// The codecs offered and accepted when the account says nothing: wideband first (Opus, G.722), then G.711, Speex
+/// (16 then 8 kHz) and RFC 4733 events.
 pub(crate) fn default_policy() -> CodecPolicy {
     CodecPolicy::new(vec![
         CodecName::Opus,
         CodecName::G722,
         CodecName::Ulaw,
         CodecName::Alaw,
+        CodecName::Speex16,
+        CodecName::Speex,
         CodecName::TelephoneEvent,
     ])
 }
