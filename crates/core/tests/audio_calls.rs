@@ -355,7 +355,10 @@ fn two_dialtone_phones_hear_each_others_tone_over_speex_at_both_rates() {
             let level = analyze_wav(&path, Duration::from_secs(1))
                 .expect("recording")
                 .rms;
-            assert!(level < 0.5, "{codec}: {what} is louder than the tone sent: rms {level}");
+            assert!(
+                level < 0.5,
+                "{codec}: {what} is louder than the tone sent: rms {level}"
+            );
         }
     }
 }

@@ -846,7 +846,11 @@ mod tests {
     fn the_probation_packet_is_delivered_before_the_packet_that_validates_the_source() {
         let peer: SocketAddr = "127.0.0.1:40000".parse().expect("address");
         let now = Instant::now();
-        let mut session = RtpSession::new(now, RtpSessionConfig::new(8000, peer), &mut Xorshift::new(9));
+        let mut session = RtpSession::new(
+            now,
+            RtpSessionConfig::new(8000, peer),
+            &mut Xorshift::new(9),
+        );
         session.handle_rtp(now, peer, &rtp(7, 100));
         assert_eq!(delivered(&mut session), vec![], "held while on probation");
         session.handle_rtp(now, peer, &rtp(7, 101));
@@ -854,9 +858,17 @@ mod tests {
         session.handle_rtp(now, peer, &rtp(7, 102));
         assert_eq!(delivered(&mut session), vec![(7, 102)]);
         let stats = session.stats();
-        assert_eq!((stats.packets_received, stats.discarded_rtp), (3, 0), "{stats:?}");
+        assert_eq!(
+            (stats.packets_received, stats.discarded_rtp),
+            (3, 0),
+            "{stats:?}"
+        );
         assert_eq!(stats.bytes_received, 3 * 172);
-        assert_eq!((stats.packets_expected, stats.packets_lost), (3, 0), "{stats:?}");
+        assert_eq!(
+            (stats.packets_expected, stats.packets_lost),
+            (3, 0),
+            "{stats:?}"
+        );
 
         // A new source whose second packet skips one: probation starts over from it.
         session.handle_rtp(now, peer, &rtp(8, 500));
@@ -865,6 +877,10 @@ mod tests {
         session.handle_rtp(now, peer, &rtp(8, 503));
         assert_eq!(delivered(&mut session), vec![(8, 502), (8, 503)]);
         let stats = session.stats();
-        assert_eq!((stats.packets_received, stats.discarded_rtp), (5, 1), "{stats:?}");
+        assert_eq!(
+            (stats.packets_received, stats.discarded_rtp),
+            (5, 1),
+            "{stats:?}"
+        );
     }
 }

@@ -27,7 +27,7 @@ fn muxed_rtcp_is_demultiplexed_and_reports_carry_cname() {
     assert!(b.rtcp_received >= 1 && a.rtcp_received >= 1);
     assert_eq!(b.malformed_rtp, 0);
     assert_eq!(b.packets_received, 600); // the probation packet is delivered too
-    // A's reports as B saw them arrive: SRs, since A sends.
+                                         // A's reports as B saw them arrive: SRs, since A sends.
     assert!(pair.a.stats().rtcp_sent >= 1);
 }
 

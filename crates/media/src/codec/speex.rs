@@ -344,7 +344,8 @@ mod tests {
 
     /// The level (RMS) of `pcm` and its dominant frequency among 100–3500 Hz in 50 Hz steps.
     fn level_and_pitch(pcm: &[i16], rate: u32) -> (f64, f64) {
-        let rms = (pcm.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>() / pcm.len() as f64).sqrt();
+        let rms =
+            (pcm.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>() / pcm.len() as f64).sqrt();
         let power = |hz: f64| {
             let (mut re, mut im) = (0.0, 0.0);
             for (i, x) in pcm.iter().enumerate() {
