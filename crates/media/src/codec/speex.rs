@@ -3,12 +3,13 @@
 //! perceptual enhancer on; several frames per packet are decoded in turn. Loss is
 //! concealed by libspeex (decoding with no bits).
 //!
-//! The encoder starts from a fresh state every second ([`REFRESH_FRAMES`]). Speex is
+//! The encoder starts from a fresh state every 200 ms ([`REFRESH_FRAMES`]). Speex is
 //! predictive and has no intra frames: a decoder whose state differs from the encoder's —
 //! one that missed the stream's first packets (they arrived before the receiver's
-//! pipeline started) or lost any packet — recovers on speech, but on a steady tone
-//! (ringback, a test tone) the pitch predictor runs at a gain of one or more and the error
-//! circulates and grows until the output clips: a loud buzz for the rest of the call, whose
+//! pipeline started) or lost any packet — is never corrected by the stream itself. On a
+//! steady tone (ringback, a test tone) the pitch predictor runs at a gain of one or more,
+//! so the error circulates and grows until the output clips (speech, whose pitch and level
+//! keep changing, was not measured): a loud buzz for the rest of the call, whose
 //! dominant frequency can be anything (700/900 Hz test tones came out at the other tone,
 //! which looked like our own microphone coming back). Debian's libspeex 1.2.1 does the
 //! same, and no quality or `SPEEX_SET_PLC_TUNING` setting avoids it for every pitch. A
