@@ -92,11 +92,20 @@ impl Active {
     pub(super) async fn answer(&mut self, env: &Env, handle: u64) -> Result<(), PhoneError> {
         let call = self.find_call(handle)?;
         let media = self.open_media(env, handle).await?;
-        self.answer_with(
-            env,
-            call,
-            CallSession::new(media, &env.settings, session_id()).with_sdes(self.secure_signaling()),
-        )
+        let mut session =
+            CallSession::new(media, &env.settings, session_id()).with_sdes(self.secure_signaling());
+        // A WebRTC-profile offer (UDP/TLS/RTP/SAVPF): the call's audio goes through a bridge of its own.
+        let offer = self.calls.get(&call).and_then(|c| c.remote_offer.clone());
+        if let Some(offer) = offer {
+            if let Err(e) = session.start_webrtc(&offer).await {
+                let status = e.status();
+                let _ = self.ua.reject(now(), call, status);
+                return Err(PhoneError::WrongState(format!(
+                    "cannot answer the caller's WebRTC offer ({e}); refused with {status}"
+                )));
+            }
+        }
+        self.answer_with(env, call, session)
     }
 
     fn answer_with(
@@ -276,7 +285,7 @@ impl Active {
         if done {
             // The media ends first (RTCP BYE, recording complete), so the final figures come before the end.
             if let Some(session) = self.calls.remove(&id).and_then(|info| info.session) {
-                if let Some(stats) = session.into_media().close().await {
+                if let Some(stats) = session.close().await {
                     env.emit(PhoneEvent::Stats {
                         id: handle,
                         final_: true,
