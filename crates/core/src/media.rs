@@ -144,14 +144,24 @@ impl CallMedia {
         tokio::spawn(async move {
             while let Some(event) = rx.recv().await {
                 match event {
-                    BridgeEvent::Connected => tracing::debug!("WebRTC media connected (ICE and DTLS up)"),
+                    BridgeEvent::Connected => {
+                        tracing::debug!("WebRTC media connected (ICE and DTLS up)")
+                    }
                     BridgeEvent::Ended(why) => {
                         let why = match why {
                             BridgeEnd::Stopped => continue,
-                            BridgeEnd::WebRtcFailed => "ICE or DTLS failed, or the peer closed its connection".to_string(),
-                            BridgeEnd::PlainFailed(e) => format!("the bridge's RTP socket failed: {e}"),
+                            BridgeEnd::WebRtcFailed => {
+                                "ICE or DTLS failed, or the peer closed its connection".to_string()
+                            }
+                            BridgeEnd::PlainFailed(e) => {
+                                format!("the bridge's RTP socket failed: {e}")
+                            }
                         };
-                        notify(&notices, &handle, MediaNotice::Failed(format!("the call's WebRTC media ended: {why}")));
+                        notify(
+                            &notices,
+                            &handle,
+                            MediaNotice::Failed(format!("the call's WebRTC media ended: {why}")),
+                        );
                     }
                 }
             }

@@ -19,9 +19,9 @@ mod browser_support;
 mod cli;
 mod relay_support;
 
+use browser_support::{browser_dir, heard_tone, in_private_netns, tone_wav, Browser};
 use cli::{is_call, is_reg, Cli};
 use dialtone_testkit::{free_port, Scenario, Sipp, SippArgs};
-use browser_support::{browser_dir, heard_tone, in_private_netns, tone_wav, Browser};
 use relay_support::{is_event, RelayProcess};
 use serde_json::Value;
 use std::path::PathBuf;

@@ -112,18 +112,26 @@ fn browser_calls_a_dialtone_phone_which_answers_with_webrtc() {
 
     let established = browser.wait_for("established", T);
     bob.wait_for("bob ESTABLISHED", T, is_call("ESTABLISHED"));
-    eprintln!("setup: browser dialled -> established in {} ms", established["ms"]);
+    eprintln!(
+        "setup: browser dialled -> established in {} ms",
+        established["ms"]
+    );
     let media = seen_or_wait(&mut bob, "bob's media", |v| v["event"] == "media");
     // Opus end to end: the bridge forwards the browser's packets to the audio task untouched.
     assert_eq!(media["codec"], "opus/48000", "{media}");
     let stats = bob.wait_for("bob's running stats", T, |v| {
-        v["event"] == "stats" && v["final"] == false && v["stats"]["packets_received"].as_u64() > Some(20)
+        v["event"] == "stats"
+            && v["final"] == false
+            && v["stats"]["packets_received"].as_u64() > Some(20)
     });
     eprintln!("phone stats during the call: {}", stats["stats"]);
 
     let result = browser.wait_for("result", T);
     let received = received_bytes(&result);
-    assert!(received > 10_000, "inbound-rtp bytesReceived {received}: {result}");
+    assert!(
+        received > 10_000,
+        "inbound-rtp bytesReceived {received}: {result}"
+    );
     let heard = heard_tone(&result, PHONE_HZ);
     assert!(
         heard >= 6,
@@ -182,7 +190,10 @@ fn a_dialtone_phone_holds_and_resumes_a_webrtc_call_from_the_browser() {
         .find(|v| v["event"] == "media")
         .cloned()
         .unwrap_or_default();
-    assert_eq!(resumed["direction"], "sendrecv", "after resuming: {resumed}");
+    assert_eq!(
+        resumed["direction"], "sendrecv",
+        "after resuming: {resumed}"
+    );
 
     let result = browser.wait_for("result", T);
     assert!(received_bytes(&result) > 10_000, "{result}");

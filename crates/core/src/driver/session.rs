@@ -336,7 +336,9 @@ impl CallSession {
             let text = std::str::from_utf8(answer).map_err(|_| SessionError::NotText)?;
             webrtc.accept_answer(text)?;
             let hold = self.pending.take().map_or(self.local_hold, |p| p.hold);
-            let ours = self.our_direction(hold).intersect(direction_of(text).reversed());
+            let ours = self
+                .our_direction(hold)
+                .intersect(direction_of(text).reversed());
             self.last_remote = Some(answer.to_vec());
             self.apply_webrtc_direction(ours, hold);
             return Ok(());

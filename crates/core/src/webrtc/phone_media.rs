@@ -119,10 +119,7 @@ impl PhoneWebRtc {
         let plan = BridgePlan {
             plain: plain_media,
             webrtc,
-            start: (
-                (random_u16(), random_u32()),
-                (random_u16(), random_u32()),
-            ),
+            start: ((random_u16(), random_u32()), (random_u16(), random_u32())),
         };
         let bridge = MediaBridge::start(peer, peer_events, plain.into_sockets(), plan, events)?;
         let version = origin_version(&answer).unwrap_or(1);
@@ -162,7 +159,11 @@ impl PhoneWebRtc {
     /// Answers a re-offer of the peer (hold, resume, a session refresh) in the same ICE/DTLS
     /// session; `direction`: ours in the answer. The peer's direction is [`direction_of`] the
     /// offer.
-    pub fn answer_again(&mut self, offer: &str, direction: Direction) -> Result<String, WebRtcError> {
+    pub fn answer_again(
+        &mut self,
+        offer: &str,
+        direction: Direction,
+    ) -> Result<String, WebRtcError> {
         if !super::is_webrtc_sdp(offer.as_bytes()) {
             return Err(WebRtcError::Sdp(
                 "a WebRTC call cannot change to plain RTP".into(),
@@ -309,10 +310,9 @@ mod tests {
     #[test]
     fn the_audio_direction_is_read_media_level_first() {
         assert_eq!(direction_of(OFFER), Direction::SendOnly);
-        let session_level = OFFER.replace("a=sendonly\r\n", "").replace(
-            "a=group:BUNDLE 0\r\n",
-            "a=group:BUNDLE 0\r\na=recvonly\r\n",
-        );
+        let session_level = OFFER
+            .replace("a=sendonly\r\n", "")
+            .replace("a=group:BUNDLE 0\r\n", "a=group:BUNDLE 0\r\na=recvonly\r\n");
         assert_eq!(direction_of(&session_level), Direction::RecvOnly);
         assert_eq!(
             direction_of(&OFFER.replace("a=sendonly\r\n", "")),

@@ -187,7 +187,6 @@ pub fn heard_tone(result: &Value, hz: f64) -> usize {
         .unwrap_or(0)
 }
 
-
 /// The JsSIP phone page (`ui/phone-page/`) served over plain HTTP on 127.0.0.1 by a thread of the
 /// test, with a `config.js` pointing it at any SIP-over-WebSocket server (e.g. Kamailio). Stops
 /// serving when dropped.
@@ -216,7 +215,9 @@ impl PhonePage {
         )
         .expect("write config.js");
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the page server");
-        listener.set_nonblocking(true).expect("non-blocking listener");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
         let url = format!("http://{}/", listener.local_addr().expect("local addr"));
         let stop = std::sync::Arc::new(AtomicBool::new(false));
         let root = dir.path().to_path_buf();
@@ -237,8 +238,17 @@ impl PhonePage {
                     "" => "index.html",
                     other => other,
                 };
-                let known = ["index.html", "phone.js", "phone.css", "jssip.min.js", "config.js"];
-                let reply = match std::fs::read(root.join(name)).ok().filter(|_| known.contains(&name)) {
+                let known = [
+                    "index.html",
+                    "phone.js",
+                    "phone.css",
+                    "jssip.min.js",
+                    "config.js",
+                ];
+                let reply = match std::fs::read(root.join(name))
+                    .ok()
+                    .filter(|_| known.contains(&name))
+                {
                     Some(body) => {
                         let kind = match name.rsplit('.').next() {
                             Some("html") => "text/html",
@@ -253,7 +263,10 @@ impl PhonePage {
                         r.extend_from_slice(&body);
                         r
                     }
-                    None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+                    None => {
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                            .to_vec()
+                    }
                 };
                 let _ = stream.write_all(&reply);
             }
