@@ -7,6 +7,9 @@
 //! `--record` must hold 700 Hz; the phone sends `--tone 500` and the page's WebAudio analyser must hear
 //! 500 Hz, with getStats inbound-rtp bytesReceived > 0.
 //!
+//! The reverse direction: the phone places a call with `--media-profile webrtc` (its own peer connection
+//! makes the `UDP/TLS/RTP/SAVPF` offer) and the browser answers; tones are checked the same way.
+//!
 //! Every test re-runs itself inside a private network namespace with only loopback (`unshare -n`, root).
 //! Missing Chromium, node, the npm packages or Kamailio's websocket module fail the test.
 
@@ -29,9 +32,11 @@ const USERS: &[(&str, &str)] = &[("alice", "alicepw"), ("bob", "bobpw")];
 
 /// Kamailio on UDP and WS (127.0.0.1), and the JsSIP page pointed at its WS port.
 fn kamailio_and_page() -> (Kamailio, PhonePage) {
+    let port = free_port();
     let kamailio = Kamailio::start(KamailioOpts {
-        udp_port: free_port(),
-        tcp_port: None,
+        udp_port: port,
+        // Our WebRTC INVITE (every candidate in its SDP) is over 1300 bytes: RFC 3261 §18.1.1 sends it over TCP.
+        tcp_port: Some(port),
         tls_port: None,
         ws_port: Some(free_port()),
         wss_port: None,
@@ -218,4 +223,69 @@ fn a_dialtone_phone_holds_and_resumes_a_webrtc_call_from_the_browser() {
     assert_phone_heard_the_browser(&record);
     let states = bob.call_states();
     eprintln!("bob's call states: {states:?}");
+}
+
+#[test]
+fn a_dialtone_phone_calls_the_browser_with_a_webrtc_offer() {
+    if !in_private_netns("a_dialtone_phone_calls_the_browser_with_a_webrtc_offer") {
+        return;
+    }
+    let (kamailio, page) = kamailio_and_page();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let wav = tone_wav(dir.path(), BROWSER_HZ, 30);
+    let mut browser = Browser::start(serde_json::json!({
+        "page": page.url, "user": "bob", "password": "bobpw", "action": "answer",
+        "holdMs": 5000, "hangup": false, "toneWav": wav,
+    }));
+    browser.wait_for("registered", T);
+
+    let record = dir.path().join("alice-hears-the-browser.wav");
+    let account = format!("sip:alice@{}", kamailio.udp_addr());
+    let target = format!("sip:bob@{}", kamailio.udp_addr());
+    let mut alice = Cli::phone(
+        &[
+            "--account",
+            &account,
+            "--password-env",
+            "DIALTONE_TEST_PASSWORD",
+            "--media-profile",
+            "webrtc",
+            "--call",
+            &target,
+            "--hangup-after",
+            "7",
+            "--tone",
+            "500",
+            "--record",
+            record.to_str().expect("utf-8 path"),
+        ],
+        "alicepw",
+    );
+    alice.wait_for("alice ESTABLISHED", T, is_call("ESTABLISHED"));
+    browser.wait_for("established", T);
+    let media = seen_or_wait(&mut alice, "alice's media", |v| v["event"] == "media");
+    assert_eq!(media["codec"], "opus/48000", "{media}");
+
+    let result = browser.wait_for("result", T);
+    assert_eq!(
+        result["state"]["call"], "ended",
+        "the phone hung up: {result}"
+    );
+    let received = received_bytes(&result);
+    assert!(
+        received > 10_000,
+        "inbound-rtp bytesReceived {received}: {result}"
+    );
+    let heard = heard_tone(&result, PHONE_HZ);
+    assert!(
+        heard >= 6,
+        "the page's analyser heard the phone's {PHONE_HZ} Hz in {heard} samples: {result}"
+    );
+    seen_or_wait(&mut alice, "alice FINISH", is_call("FINISH"));
+    assert_phone_heard_the_browser(&record);
+    assert!(
+        !alice.seen.iter().any(|v| v["event"] == "error"),
+        "the phone reported errors: {:#?}",
+        alice.seen
+    );
 }

@@ -63,9 +63,12 @@ impl Active {
         let media = self.open_media(env, handle).await?;
         let mut session =
             CallSession::new(media, settings, session_id()).with_sdes(self.secure_signaling());
-        let offer = session
-            .offer(false)
-            .map_err(|e| PhoneError::Network(format!("cannot make an SDP offer: {e}")))?;
+        let offer = if env.webrtc_offers {
+            session.offer_webrtc().await
+        } else {
+            session.offer(false)
+        }
+        .map_err(|e| PhoneError::Network(format!("cannot make an SDP offer: {e}")))?;
         let mut config = InviteConfig::new(
             target.clone(),
             self.from()?,
@@ -225,8 +228,12 @@ impl Active {
             ua::CallState::Trying => (CallState::Trying, Some(100), None, false),
             ua::CallState::Ringing => (CallState::Ring, Some(180), None, false),
             ua::CallState::RingingMedia { sdp } => {
-                if let Some(session) = info.session.as_mut() {
-                    problem = session.accept_answer(&sdp).err();
+                match info.session.as_mut() {
+                    Some(session) if session.awaits_webrtc_answer() => {
+                        problem = session.complete_webrtc(&sdp).await.err();
+                    }
+                    Some(session) => problem = session.accept_answer(&sdp).err(),
+                    None => {}
                 }
                 (CallState::RingMedia, Some(183), None, false)
             }
@@ -239,6 +246,9 @@ impl Active {
                         }
                         Err(e) => problem = Some(e),
                     },
+                    (Some(session), Some(sdp)) if session.awaits_webrtc_answer() => {
+                        problem = session.complete_webrtc(&sdp).await.err()
+                    }
                     (Some(session), Some(sdp)) => problem = session.accept_answer(&sdp).err(),
                     _ => {}
                 }

@@ -13,7 +13,7 @@
 
 use super::super::event::{Held, PhoneEvent};
 use super::super::media::CallMedia;
-use crate::webrtc::{direction_of, is_webrtc_sdp, PhoneWebRtc, WebRtcError};
+use crate::webrtc::{direction_of, is_webrtc_sdp, PendingWebRtc, PhoneWebRtc, WebRtcError};
 use dialtone_sdp::{
     CodecName, CodecPolicy, Direction, ExtraLine, MediaKind, Negotiated, NegotiatedMedia,
     Negotiator, PendingOffer, SdpError, SessionDescription, SessionParams, SrtpPolicy,
@@ -83,6 +83,8 @@ pub(crate) struct CallSession {
     webrtc: Option<PhoneWebRtc>,
     /// Our WebRTC answer made by [`CallSession::start_webrtc`], handed out by the next [`CallSession::answer`].
     prepared: Option<Vec<u8>>,
+    /// Our initial WebRTC offer ([`CallSession::offer_webrtc`]) until its answer completes it.
+    pending_webrtc: Option<PendingWebRtc>,
 }
 
 /// How a call's descriptions are made: the phone's codec policy and extra SDP lines, and the call's strip list.
@@ -148,6 +150,7 @@ impl CallSession {
             srtp: SrtpPolicy::Off,
             webrtc: None,
             prepared: None,
+            pending_webrtc: None,
         }
     }
 
@@ -210,6 +213,52 @@ impl CallSession {
         self.remote_hold = !ours.sends();
         self.last_remote = Some(offer.to_vec());
         self.prepared = Some(answer.into_bytes());
+        self.webrtc = Some(webrtc);
+        Ok(())
+    }
+
+    /// Our initial offer with the WebRTC media profile (a call to a WebRTC peer, e.g. a browser): a peer connection
+    /// on the call's local address makes it; [`CallSession::complete_webrtc`] takes the answer.
+    pub(crate) async fn offer_webrtc(&mut self) -> Result<Vec<u8>, SessionError> {
+        let (pending, offer) = PhoneWebRtc::offer(self.media.local_addr().ip()).await?;
+        self.pending_webrtc = Some(pending);
+        Ok(offer.into_bytes())
+    }
+
+    /// Whether our initial WebRTC offer waits for its answer.
+    pub(crate) fn awaits_webrtc_answer(&self) -> bool {
+        self.pending_webrtc.is_some()
+    }
+
+    /// The answer to our initial WebRTC offer: ICE/DTLS start, and the bridge's plain leg answers the audio task's
+    /// own plain-RTP offer (as in [`CallSession::start_webrtc`]).
+    pub(crate) async fn complete_webrtc(&mut self, answer: &[u8]) -> Result<(), SessionError> {
+        let Some(pending) = self.pending_webrtc.take() else {
+            return self.accept_answer(answer);
+        };
+        let text = std::str::from_utf8(answer).map_err(|_| SessionError::NotText)?;
+        let mut params = self.params(false);
+        params.srtp = SrtpPolicy::Off;
+        let (phone_offer, token) = self.negotiator.create_offer(&params)?;
+        let (webrtc, phone_answer) = PhoneWebRtc::accept(
+            pending,
+            text,
+            &phone_offer.to_string(),
+            self.media.bridge_events(),
+        )
+        .await?;
+        let negotiated = self
+            .negotiator
+            .accept_answer(token, &SessionDescription::parse(&phone_answer)?)?;
+        let Some(audio) = negotiated.audio() else {
+            return Err(WebRtcError::NoCommonCodec.into());
+        };
+        let ours = Direction::SendRecv.intersect(direction_of(text).reversed());
+        let mut audio = audio.clone();
+        audio.direction = ours;
+        self.media.apply(&audio, false);
+        self.remote_hold = !ours.sends();
+        self.last_remote = Some(answer.to_vec());
         self.webrtc = Some(webrtc);
         Ok(())
     }

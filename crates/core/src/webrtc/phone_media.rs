@@ -26,7 +26,7 @@ use dialtone_sdp::Direction;
 use tokio::sync::mpsc;
 
 use super::bridge::{BridgeEvent, BridgePlan, BridgeStats, MediaBridge};
-use super::peer::WebRtcPeer;
+use super::peer::{PeerEvent, WebRtcPeer};
 use super::plain::PlainLeg;
 use super::WebRtcError;
 
@@ -92,7 +92,91 @@ fn random_u16() -> u16 {
     u16::from_le_bytes(random::<2>())
 }
 
+/// Our WebRTC offer (a call we place with the WebRTC profile), waiting for its answer.
+pub struct PendingWebRtc {
+    peer: WebRtcPeer,
+    peer_events: mpsc::UnboundedReceiver<PeerEvent>,
+    ip: IpAddr,
+    offer: String,
+}
+
+impl std::fmt::Debug for PendingWebRtc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingWebRtc")
+            .field("ip", &self.ip)
+            .finish_non_exhaustive()
+    }
+}
+
 impl PhoneWebRtc {
+    /// Makes a WebRTC offer (`UDP/TLS/RTP/SAVPF`, Opus, BUNDLE, rtcp-mux, every host candidate) from a peer
+    /// connection on `ip`, for a call we place to a WebRTC peer (a browser). The answer goes to
+    /// [`accept`](Self::accept).
+    pub async fn offer(ip: IpAddr) -> Result<(PendingWebRtc, String), WebRtcError> {
+        let (peer, peer_events) = WebRtcPeer::new(ip, random_u32()).await?;
+        let offer = peer.offer().await?;
+        Ok((
+            PendingWebRtc {
+                peer,
+                peer_events,
+                ip,
+                offer: offer.clone(),
+            },
+            offer,
+        ))
+    }
+
+    /// Applies the peer's answer to our [`offer`](Self::offer) and answers `phone_offer` (the call audio task's
+    /// plain-RTP offer) with the bridge's plain leg. Returns the call's WebRTC side and the plain answer.
+    pub async fn accept(
+        pending: PendingWebRtc,
+        answer: &str,
+        phone_offer: &str,
+        events: mpsc::UnboundedSender<BridgeEvent>,
+    ) -> Result<(PhoneWebRtc, String), WebRtcError> {
+        let PendingWebRtc {
+            peer,
+            peer_events,
+            ip,
+            offer,
+        } = pending;
+        peer.accept_answer(answer).await?;
+        Self::bridge(peer, peer_events, ip, offer, answer, phone_offer, events).await
+    }
+
+    /// Starts the bridge once the WebRTC exchange is complete: `local_sdp` is our description, `remote_sdp` the
+    /// peer's.
+    async fn bridge(
+        peer: WebRtcPeer,
+        peer_events: mpsc::UnboundedReceiver<PeerEvent>,
+        ip: IpAddr,
+        local_sdp: String,
+        remote_sdp: &str,
+        phone_offer: &str,
+        events: mpsc::UnboundedSender<BridgeEvent>,
+    ) -> Result<(PhoneWebRtc, String), WebRtcError> {
+        let webrtc = peer.format().await?;
+        let session_id = u64::from_le_bytes(random::<8>()) % 1_000_000_000_000;
+        let mut plain = PlainLeg::bind(ip, session_id).await?;
+        let (phone_answer, plain_media) = plain.answer_offer(phone_offer.as_bytes())?;
+        let plan = BridgePlan {
+            plain: plain_media,
+            webrtc,
+            start: ((random_u16(), random_u32()), (random_u16(), random_u32())),
+        };
+        let bridge = MediaBridge::start(peer, peer_events, plain.into_sockets(), plan, events)?;
+        let version = origin_version(&local_sdp).unwrap_or(1);
+        Ok((
+            PhoneWebRtc {
+                bridge,
+                local_sdp,
+                version,
+                remote_transport: TransportIdentity::of(remote_sdp),
+            },
+            phone_answer,
+        ))
+    }
+
     /// Answers the SIP peer's WebRTC `offer` with a peer connection on `ip` (the phone's local
     /// address; loopback candidates only when it is loopback), and answers `phone_offer` — the
     /// call audio task's plain-RTP offer — with the bridge's plain leg on the same address.
@@ -111,29 +195,18 @@ impl PhoneWebRtc {
         events: mpsc::UnboundedSender<BridgeEvent>,
     ) -> Result<(PhoneWebRtc, String, String), WebRtcError> {
         let (peer, peer_events) = WebRtcPeer::new(ip, random_u32()).await?;
-        let answer = peer.answer(offer).await?;
-        let webrtc = peer.format().await?;
-        let session_id = u64::from_le_bytes(random::<8>()) % 1_000_000_000_000;
-        let mut plain = PlainLeg::bind(ip, session_id).await?;
-        let (phone_answer, plain_media) = plain.answer_offer(phone_offer.as_bytes())?;
-        let plan = BridgePlan {
-            plain: plain_media,
-            webrtc,
-            start: ((random_u16(), random_u32()), (random_u16(), random_u32())),
-        };
-        let bridge = MediaBridge::start(peer, peer_events, plain.into_sockets(), plan, events)?;
-        let version = origin_version(&answer).unwrap_or(1);
-        let local_sdp = with_direction(&answer, direction);
-        Ok((
-            PhoneWebRtc {
-                bridge,
-                local_sdp: local_sdp.clone(),
-                version,
-                remote_transport: TransportIdentity::of(offer),
-            },
-            local_sdp,
-            phone_answer,
-        ))
+        let answer = with_direction(&peer.answer(offer).await?, direction);
+        let (webrtc, phone_answer) = Self::bridge(
+            peer,
+            peer_events,
+            ip,
+            answer.clone(),
+            offer,
+            phone_offer,
+            events,
+        )
+        .await?;
+        Ok((webrtc, answer, phone_answer))
     }
 
     /// Checks that a later description of the peer keeps its ICE and DTLS session.
