@@ -25,7 +25,7 @@ enum Cmd {
     /// Register (unless --no-register), then place or answer a call, printing JSON lines.
     Phone(Box<PhoneArgs>),
     /// Run the built-in relay (registrar, proxy, media relay) headless, printing JSON lines.
-    Relay(dialtone_core::relay::RelayArgs),
+    Relay(Box<dialtone_core::relay::RelayArgs>),
 }
 
 #[derive(Args)]
@@ -365,7 +365,7 @@ fn main() -> ExitCode {
     let result = rt.block_on(async {
         match cli.command {
             Cmd::Phone(args) => phone(*args).await,
-            Cmd::Relay(args) => dialtone_core::relay::cli::run(args).await,
+            Cmd::Relay(args) => dialtone_core::relay::cli::run(*args).await,
         }
     });
     match result {
