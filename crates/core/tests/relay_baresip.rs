@@ -8,13 +8,11 @@
 mod cli;
 mod relay_support;
 
-use cli::{is_call, is_reg, Cli};
-use dialtone_devices::analysis::analyze_wav;
+use cli::{assert_tone, is_call, is_reg, Cli};
 use dialtone_testkit::{free_port, Baresip, BaresipOpts};
 use relay_support::{is_event, sipp_callee, RelayProcess};
 use serde_json::Value;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(25);
@@ -39,20 +37,6 @@ fn baresip_at(relay: SocketAddr, user: &str, password: &str) -> Baresip {
     peer.wait_registered(T)
         .expect("baresip registers with the relay (digest)");
     peer
-}
-
-/// Asserts that the recording at `path` carries `hz` (±15 Hz) well above silence, after its first second.
-fn assert_tone(what: &str, path: &Path, hz: f64) {
-    let analysis = analyze_wav(path, Duration::from_secs(1))
-        .unwrap_or_else(|e| panic!("{what}: cannot analyse {}: {e}", path.display()));
-    let dominant = analysis
-        .dominant_hz
-        .unwrap_or_else(|| panic!("{what}: no tone at all ({analysis:?})"));
-    assert!(
-        (dominant - hz).abs() <= 15.0,
-        "{what}: dominant {dominant:.1} Hz, expected {hz} Hz ({analysis:?})"
-    );
-    assert!(analysis.rms > 0.02, "{what}: level too low ({analysis:?})");
 }
 
 fn last_recording(what: &str, peer: &Baresip) -> std::path::PathBuf {

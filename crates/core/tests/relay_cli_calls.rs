@@ -7,28 +7,12 @@
 mod cli;
 mod relay_support;
 
-use cli::{is_call, is_reg, Cli};
-use dialtone_devices::analysis::analyze_wav;
+use cli::{assert_tone, is_call, is_reg, Cli};
 use dialtone_testkit::free_port;
 use relay_support::{is_event, RelayProcess};
-use std::path::Path;
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(20);
-
-/// Asserts that the recording at `path` carries `hz` (±15 Hz) well above silence, after its first second.
-fn assert_tone(what: &str, path: &Path, hz: f64) {
-    let analysis = analyze_wav(path, Duration::from_secs(1))
-        .unwrap_or_else(|e| panic!("{what}: cannot analyse {}: {e}", path.display()));
-    let dominant = analysis
-        .dominant_hz
-        .unwrap_or_else(|| panic!("{what}: no tone at all ({analysis:?})"));
-    assert!(
-        (dominant - hz).abs() <= 15.0,
-        "{what}: dominant {dominant:.1} Hz, expected {hz} Hz ({analysis:?})"
-    );
-    assert!(analysis.rms > 0.02, "{what}: level too low ({analysis:?})");
-}
 
 #[test]
 fn two_phones_call_each_other_through_the_relay() {

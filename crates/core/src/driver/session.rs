@@ -189,9 +189,7 @@ impl CallSession {
             return Ok(());
         }
         let text = std::str::from_utf8(offer).map_err(|_| SessionError::NotText)?;
-        let mut params = self.params(false);
-        params.srtp = SrtpPolicy::Off;
-        let (phone_offer, token) = self.negotiator.create_offer(&params)?;
+        let (phone_offer, token) = self.bridge_leg_offer()?;
         let ours = Direction::answer_to(direction_of(text), self.our_direction(self.local_hold));
         let (webrtc, answer, phone_answer) = PhoneWebRtc::answer(
             self.media.local_addr().ip(),
@@ -201,16 +199,7 @@ impl CallSession {
             self.media.bridge_events(),
         )
         .await?;
-        let negotiated = self
-            .negotiator
-            .accept_answer(token, &SessionDescription::parse(&phone_answer)?)?;
-        let Some(audio) = negotiated.audio() else {
-            return Err(WebRtcError::NoCommonCodec.into());
-        };
-        let mut audio = audio.clone();
-        audio.direction = ours;
-        self.media.apply(&audio, self.local_hold);
-        self.remote_hold = !ours.sends();
+        self.apply_bridge_leg_answer(token, &phone_answer, ours, self.local_hold)?;
         self.last_remote = Some(offer.to_vec());
         self.prepared = Some(answer.into_bytes());
         self.webrtc = Some(webrtc);
@@ -237,9 +226,7 @@ impl CallSession {
             return self.accept_answer(answer);
         };
         let text = std::str::from_utf8(answer).map_err(|_| SessionError::NotText)?;
-        let mut params = self.params(false);
-        params.srtp = SrtpPolicy::Off;
-        let (phone_offer, token) = self.negotiator.create_offer(&params)?;
+        let (phone_offer, token) = self.bridge_leg_offer()?;
         let (webrtc, phone_answer) = PhoneWebRtc::accept(
             pending,
             text,
@@ -247,19 +234,39 @@ impl CallSession {
             self.media.bridge_events(),
         )
         .await?;
+        let ours = Direction::SendRecv.intersect(direction_of(text).reversed());
+        self.apply_bridge_leg_answer(token, &phone_answer, ours, false)?;
+        self.last_remote = Some(answer.to_vec());
+        self.webrtc = Some(webrtc);
+        Ok(())
+    }
+
+    /// The audio task's own plain-RTP offer (the account's codec policy, no SDES) for the bridge's plain leg.
+    fn bridge_leg_offer(&mut self) -> Result<(SessionDescription, PendingOffer), SessionError> {
+        let mut params = self.params(false);
+        params.srtp = SrtpPolicy::Off;
+        Ok(self.negotiator.create_offer(&params)?)
+    }
+
+    /// The bridge's plain-leg answer to [`CallSession::bridge_leg_offer`]: the audio task runs its codec in the
+    /// direction the WebRTC side agreed (`ours`).
+    fn apply_bridge_leg_answer(
+        &mut self,
+        token: PendingOffer,
+        phone_answer: &str,
+        ours: Direction,
+        hold: bool,
+    ) -> Result<(), SessionError> {
         let negotiated = self
             .negotiator
-            .accept_answer(token, &SessionDescription::parse(&phone_answer)?)?;
+            .accept_answer(token, &SessionDescription::parse(phone_answer)?)?;
         let Some(audio) = negotiated.audio() else {
             return Err(WebRtcError::NoCommonCodec.into());
         };
-        let ours = Direction::SendRecv.intersect(direction_of(text).reversed());
         let mut audio = audio.clone();
         audio.direction = ours;
-        self.media.apply(&audio, false);
+        self.media.apply(&audio, hold);
         self.remote_hold = !ours.sends();
-        self.last_remote = Some(answer.to_vec());
-        self.webrtc = Some(webrtc);
         Ok(())
     }
 
