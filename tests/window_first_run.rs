@@ -55,17 +55,15 @@ fn wait_line(
 #[test]
 fn window_first_run_registers_to_its_own_relay_and_takes_a_call() {
     let shots = screenshot_dir();
-    let home = tempfile::tempdir().expect("temp dir");
-    let config = home.path().join("config");
-    let data = home.path().join("data");
-    std::fs::create_dir_all(&config).expect("config dir");
-    std::fs::create_dir_all(&data).expect("data dir");
-    // The app (started by tauri-driver, which inherits our environment) sees empty directories: no profile.
-    std::env::set_var("XDG_CONFIG_HOME", &config);
-    std::env::set_var("XDG_DATA_HOME", &data);
-
+    // The app runs in a private HOME whose XDG directories are empty: no profile.
+    let sandbox = Sandbox::new();
     let xvfb = Xvfb::start();
-    let driver = TauriDriver::start(&xvfb.display, &shots.join("tauri-driver-first-run.log"));
+    let driver = TauriDriver::start_in(
+        &xvfb.display,
+        &shots.join("tauri-driver-first-run.log"),
+        &sandbox,
+        SessionKeyring::Default,
+    );
     let app = PathBuf::from(env!("CARGO_BIN_EXE_dialtone-app"));
     let s = Session::new(&driver, &app);
 
@@ -86,7 +84,7 @@ fn window_first_run_registers_to_its_own_relay_and_takes_a_call() {
     assert!(s.text("#first-run-page").starts_with("http://127.0.0.1:"));
 
     // users.toml: both demo accounts, the passwords the panel shows, mode 0600.
-    let users = data.join("app.dialtone.desktop/relay/users.toml");
+    let users = sandbox.app_data_dir().join("relay/users.toml");
     let text =
         std::fs::read_to_string(&users).unwrap_or_else(|e| panic!("{}: {e}", users.display()));
     assert!(text.contains("name = \"demo1\"") && text.contains("name = \"demo2\""));
@@ -120,11 +118,14 @@ fn window_first_run_registers_to_its_own_relay_and_takes_a_call() {
     xvfb.screenshot(&shots.join("10-first-run-panel.png"));
     s.click("#connect");
     s.wait_text("#reg-status", T, |t| t == "Registered");
+    // Connecting moves to the Phone tab; the panel stays on Accounts with what to do next.
+    s.click("#tab-accounts");
     let next = s.wait_text("#first-run-intro", T, |t| {
         t.starts_with("Registered as demo1")
     });
     assert!(next.contains("Call demo2"), "{next}");
     xvfb.screenshot(&shots.join("11-first-run-registered.png"));
+    s.click("#tab-phone");
 
     // A second phone with demo2 calls the app through its relay.
     let account = format!("sip:{second_user}@{sip}");

@@ -1,4 +1,5 @@
-//! First run: when the app's config directory holds no saved profile, the app starts Dialtone's own relay on
+//! First run: when no profile was ever saved (no `profiles.json` nor its backup, see [`crate::stores::Stores`]),
+//! the app starts Dialtone's own relay on
 //! loopback ([`dialtone_core::relay::EmbeddedRelay`]: two demo accounts in `<app data dir>/relay/users.toml`, SIP on
 //! UDP/TCP and WebSocket, the browser phone page) so it is a working phone in its first minute with no PBX. The UI
 //! asks for it with the `first_run` command (`ui/first-run.js`): `null` when a profile exists, else what to show and
@@ -7,7 +8,6 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use dialtone_core::profile::ProfileStore;
 use dialtone_core::relay::{EmbeddedRelay, EmbeddedRelayInfo};
 use serde::Serialize;
 use tauri::{Manager, State};
@@ -85,44 +85,37 @@ pub struct FirstRunError {
     message: String,
 }
 
-/// Checks for saved profiles and, with none, starts the embedded relay in the background; registers [`FirstRun`].
+/// On a first run (decided by the stores, which must be managed already) starts the embedded relay in the
+/// background; registers [`FirstRun`].
 pub fn start(app: &tauri::App) {
-    let dirs = (app.path().app_config_dir(), app.path().app_data_dir());
+    let first_run = app
+        .try_state::<crate::stores::Stores>()
+        .is_some_and(|stores| stores.first_run());
+    let data_dir = app.path().app_data_dir();
     let (tx, rx) = watch::channel(Status::Checking);
     let relay = std::sync::Arc::new(Mutex::new(None));
     app.manage(FirstRun {
         status: rx,
         _relay: relay.clone(),
     });
-    let (config_dir, data_dir) = match dirs {
-        (Ok(config), Ok(data)) => (config, data),
-        (Err(e), _) | (_, Err(e)) => {
-            let _ = tx.send(Status::Failed(format!("no app directory: {e}")));
+    if !first_run {
+        let _ = tx.send(Status::NotFirstRun);
+        return;
+    }
+    let data_dir = match data_dir {
+        Ok(data) => data,
+        Err(e) => {
+            let _ = tx.send(Status::Failed(format!("no app data directory: {e}")));
             return;
         }
     };
     tauri::async_runtime::spawn(async move {
-        let status = check_and_start(config_dir, data_dir.join("relay"), &relay).await;
+        let status = start_relay(data_dir.join("relay"), &relay).await;
         let _ = tx.send(status);
     });
 }
 
-async fn check_and_start(
-    config_dir: PathBuf,
-    relay_dir: PathBuf,
-    slot: &Mutex<Option<EmbeddedRelay>>,
-) -> Status {
-    match ProfileStore::open(&config_dir) {
-        Ok(store) if !store.list().is_empty() => return Status::NotFirstRun,
-        Ok(_) => {}
-        // Profiles we cannot read may still exist: do not present the app as new.
-        Err(e) => {
-            eprintln!(
-                "dialtone: cannot read the saved profiles ({e}); not starting the first-run relay"
-            );
-            return Status::NotFirstRun;
-        }
-    }
+async fn start_relay(relay_dir: PathBuf, slot: &Mutex<Option<EmbeddedRelay>>) -> Status {
     match EmbeddedRelay::start_default(&relay_dir).await {
         Ok(relay) => {
             let info = FirstRunInfo::from(relay.info());

@@ -8,7 +8,7 @@
 use dialtone_core::history::CallHistory;
 use dialtone_core::history_recorder::HistoryRecorder;
 use dialtone_core::keyring::{SecretStore, SecretStoreError, SystemSecretStore};
-use dialtone_core::profile::ProfileStore;
+use dialtone_core::profile::{self, ProfileStore};
 use dialtone_core::PhoneEvent;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -32,6 +32,8 @@ pub struct Stores {
     recorder: Option<HistoryRecorder>,
     /// Messages for the user from start-up (a recovered profile file, an unusable directory).
     notices: Vec<String>,
+    /// No profile was ever saved: neither `profiles.json` nor its backup existed when the app started.
+    first_run: bool,
     /// The OS keyring once reached (connecting again after a failure: the user may start one meanwhile).
     secrets: Mutex<Option<Arc<SystemSecretStore>>>,
 }
@@ -47,8 +49,14 @@ impl Stores {
     pub fn open(app: &AppHandle, events: broadcast::Receiver<PhoneEvent>) -> Stores {
         let mut notices = Vec::new();
         let path = app.path();
+        let mut first_run = false;
         let profiles = match path.app_config_dir() {
-            Ok(dir) => open_profiles(&dir, &mut notices),
+            Ok(dir) => {
+                // Checked before opening: a damaged file is moved aside by the open, yet the user had profiles.
+                first_run = !dir.join(profile::store::FILE_NAME).exists()
+                    && !dir.join(profile::store::BACKUP_FILE_NAME).exists();
+                open_profiles(&dir, &mut notices)
+            }
             Err(e) => Err(format!(
                 "Saved profiles are unavailable: no config directory ({e})"
             )),
@@ -87,6 +95,7 @@ impl Stores {
             history,
             recorder,
             notices,
+            first_run,
             secrets: Mutex::new(None),
         }
     }
@@ -94,6 +103,11 @@ impl Stores {
     /// Start-up messages for the user.
     pub fn notices(&self) -> &[String] {
         &self.notices
+    }
+
+    /// Whether this is the app's first start here: no profile file and no backup of one existed.
+    pub fn first_run(&self) -> bool {
+        self.first_run
     }
 
     /// The profile store (locked), or why it is unavailable.

@@ -69,6 +69,8 @@ pub(crate) struct Env {
     settings: CallSettings,
     /// Do not disturb: incoming calls are refused with this status (486 or 480).
     do_not_disturb: Option<u16>,
+    /// The calls we place offer the WebRTC media profile (`UDP/TLS/RTP/SAVPF`).
+    webrtc_offers: bool,
     /// Where every call's media reports.
     notices: NoticeSender,
 }
@@ -274,6 +276,7 @@ impl Driver {
                 audio: AudioConfig::default(),
                 settings: CallSettings::default(),
                 do_not_disturb: None,
+                webrtc_offers: false,
                 notices: notice_tx,
             },
             commands,

@@ -135,6 +135,40 @@ impl CallMedia {
         })
     }
 
+    /// Where a WebRTC bridge in front of this call's audio reports (`webrtc::PhoneWebRtc`): the bridge ending by
+    /// itself (ICE/DTLS failed, the peer's connection closed) comes back as a notice of this call.
+    pub(crate) fn bridge_events(&self) -> mpsc::UnboundedSender<crate::webrtc::BridgeEvent> {
+        use crate::webrtc::{BridgeEnd, BridgeEvent};
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let (notices, handle) = (self.notices.clone(), Arc::clone(&self.handle));
+        tokio::spawn(async move {
+            while let Some(event) = rx.recv().await {
+                match event {
+                    BridgeEvent::Connected => {
+                        tracing::debug!("WebRTC media connected (ICE and DTLS up)")
+                    }
+                    BridgeEvent::Ended(why) => {
+                        let why = match why {
+                            BridgeEnd::Stopped => continue,
+                            BridgeEnd::WebRtcFailed => {
+                                "ICE or DTLS failed, or the peer closed its connection".to_string()
+                            }
+                            BridgeEnd::PlainFailed(e) => {
+                                format!("the bridge's RTP socket failed: {e}")
+                            }
+                        };
+                        notify(
+                            &notices,
+                            &handle,
+                            MediaNotice::Failed(format!("the call's WebRTC media ended: {why}")),
+                        );
+                    }
+                }
+            }
+        });
+        tx
+    }
+
     /// From now on the media reports as call `handle` (an INVITE with Replaces took it over).
     pub(crate) fn retag(&self, handle: u64) {
         self.handle.store(handle, Ordering::Relaxed);

@@ -127,6 +127,14 @@ impl Phone {
             .await
     }
 
+    /// The media profile of the calls placed from now on: `true` offers the WebRTC profile (`UDP/TLS/RTP/SAVPF`:
+    /// ICE, DTLS-SRTP, Opus, BUNDLE, rtcp-mux) so the phone can call a browser; `false` (the default) offers plain
+    /// `RTP/AVP`. Incoming WebRTC offers are answered with the WebRTC profile either way.
+    pub async fn set_webrtc_offers(&self, webrtc: bool) -> Result<(), PhoneError> {
+        self.ask(|reply| Command::SetWebRtcOffers { webrtc, reply })
+            .await
+    }
+
     /// Mutes (`true`) or unmutes our microphone in call `id`: silence goes out with the same RTP timing.
     pub async fn mute(&self, id: u64, muted: bool) -> Result<(), PhoneError> {
         self.ask(|reply| Command::Mute { id, muted, reply }).await

@@ -15,181 +15,22 @@
 //! so Chromium, the relay and the phones can reach nothing but 127.0.0.1. Missing Chromium, node or the
 //! npm packages fail the test with an install hint.
 
+mod browser_support;
 mod cli;
 mod relay_support;
 
+use browser_support::{browser_dir, heard_tone, in_private_netns, tone_wav, Browser};
 use cli::{is_call, is_reg, Cli};
 use dialtone_testkit::{free_port, Scenario, Sipp, SippArgs};
 use relay_support::{is_event, RelayProcess};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
 
 const T: Duration = Duration::from_secs(30);
 /// The tone the browser's fake microphone plays.
 const TONE_HZ: f64 = 700.0;
-
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser")
-}
-
-fn chromium() -> String {
-    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
-}
-
-/// Fails with an install hint when Chromium, node or the npm packages are missing.
-fn require_browser_tools() {
-    let hint = "install the browser test tools: `scripts/setup.sh` (or `apt-get install chromium nodejs npm \
-                nftables` and `cd tests/browser && npm ci`)";
-    assert!(
-        Path::new(&chromium()).exists(),
-        "no Chromium at {} (set CHROMIUM to override): {hint}",
-        chromium()
-    );
-    let node = Command::new("node").arg("--version").output();
-    assert!(
-        node.is_ok_and(|o| o.status.success()),
-        "node is not on PATH: {hint}"
-    );
-    assert!(
-        browser_dir().join("node_modules/playwright-core").exists(),
-        "tests/browser/node_modules/playwright-core is missing: {hint}"
-    );
-    let nft = Command::new("nft").arg("--version").output();
-    assert!(
-        nft.is_ok_and(|o| o.status.success()),
-        "nft is missing: {hint}"
-    );
-}
-
-/// Runs the test named `name` again inside a new network namespace with only loopback up; returns
-/// `true` in that child (which then runs the body) and `false` in the parent once the child passed.
-fn in_private_netns(name: &str) -> bool {
-    if std::env::var_os("DIALTONE_TEST_NETNS").is_some() {
-        return true;
-    }
-    require_browser_tools();
-    let exe = std::env::current_exe().expect("test binary path");
-    let status = Command::new("unshare")
-        .args(["-n", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""])
-        .arg(&exe)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env("DIALTONE_TEST_NETNS", "1")
-        .status()
-        .expect("run unshare (util-linux)");
-    assert!(
-        status.success(),
-        "{name} failed inside its network namespace (see the output above; `unshare -n` needs root)"
-    );
-    false
-}
-
-/// A 48 kHz mono 16-bit WAV of `hz` for `seconds` (Chromium's fake microphone loops it).
-fn tone_wav(dir: &Path, hz: f64, seconds: u32) -> PathBuf {
-    let rate = 48_000u32;
-    let n = rate * seconds;
-    let mut data = Vec::with_capacity(n as usize * 2);
-    for i in 0..n {
-        let x = (0.4
-            * 32767.0
-            * (2.0 * std::f64::consts::PI * hz * f64::from(i) / f64::from(rate)).sin())
-            as i16;
-        data.extend_from_slice(&x.to_le_bytes());
-    }
-    let mut wav = Vec::new();
-    wav.extend_from_slice(b"RIFF");
-    wav.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
-    wav.extend_from_slice(b"WAVEfmt ");
-    wav.extend_from_slice(&16u32.to_le_bytes());
-    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
-    wav.extend_from_slice(&rate.to_le_bytes());
-    wav.extend_from_slice(&(rate * 2).to_le_bytes());
-    wav.extend_from_slice(&2u16.to_le_bytes());
-    wav.extend_from_slice(&16u16.to_le_bytes());
-    wav.extend_from_slice(b"data");
-    wav.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    wav.extend_from_slice(&data);
-    let path = dir.join(format!("tone-{hz}.wav"));
-    std::fs::write(&path, wav).expect("write the tone");
-    path
-}
-
-/// One browser phone: `node tests/browser/phone.mjs <options>`, killed by PID on drop.
-struct Browser {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<Value>,
-}
-
-impl Browser {
-    fn start(options: Value) -> Browser {
-        let mut child = Command::new("node")
-            .arg(browser_dir().join("phone.mjs"))
-            .arg(options.to_string())
-            .current_dir(browser_dir())
-            .env("CHROMIUM", chromium())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start node");
-        let (tx, rx) = mpsc::channel();
-        let stdout = child.stdout.take().expect("piped");
-        let stderr = child.stderr.take().expect("piped");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                eprintln!("browser stderr> {line}");
-            }
-        });
-        Browser {
-            child,
-            lines: rx,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits for the event named `name`; panics on an `error` event or timeout.
-    fn wait_for(&mut self, name: &str, timeout: Duration) -> Value {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = match self.lines.recv_timeout(left) {
-                Ok(line) => line,
-                Err(_) => panic!(
-                    "browser: timed out waiting for {name}; seen {:#?}",
-                    self.seen
-                ),
-            };
-            eprintln!("browser> {line}");
-            let Ok(v) = serde_json::from_str::<Value>(&line) else {
-                continue;
-            };
-            self.seen.push(v.clone());
-            if v["event"] == "error" {
-                panic!("browser failed: {v}; seen {:#?}", self.seen);
-            }
-            if v["event"] == name {
-                return v;
-            }
-        }
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The relay with UDP and WS listeners and the page on HTTP.
 fn relay() -> (RelayProcess, u16, String) {
@@ -248,21 +89,6 @@ impl UdpCounter {
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("no packet count in {rule}"))
     }
-}
-
-fn heard_tone(result: &Value) -> usize {
-    result["heard"]
-        .as_array()
-        .map(|h| {
-            h.iter()
-                .filter(|s| {
-                    let f = s["frequency"].as_f64().unwrap_or(0.0);
-                    let level = s["levelDb"].as_f64().unwrap_or(-200.0);
-                    (f - TONE_HZ).abs() <= 30.0 && level > -70.0
-                })
-                .count()
-        })
-        .unwrap_or(0)
 }
 
 fn bridge_event(relay: &mut RelayProcess, name: &'static str) -> Value {
@@ -475,7 +301,7 @@ fn browser_hears_itself(ooc: PathBuf, plain_codec: &str, transcoding: bool) {
         received > 10_000,
         "inbound-rtp bytesReceived {received}: {result}"
     );
-    let heard = heard_tone(&result);
+    let heard = heard_tone(&result, TONE_HZ);
     assert!(
         heard >= 6,
         "the page's analyser heard {TONE_HZ} Hz in {heard} of the samples: {result}"
@@ -563,7 +389,7 @@ fn sipp_calls_the_browser_which_hears_its_tone_echoed() {
         received > 10_000,
         "inbound-rtp bytesReceived {received}: {result}"
     );
-    let heard = heard_tone(&result);
+    let heard = heard_tone(&result, TONE_HZ);
     assert!(
         heard >= 5,
         "the page heard {TONE_HZ} Hz in {heard} samples: {result}"

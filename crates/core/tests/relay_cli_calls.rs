@@ -1,12 +1,13 @@
 //! `dialtone relay` as a real process with `dialtone phone` processes around it: two phones register (digest) and
-//! call each other through it — one over UDP, one over WebSocket — and the call is anchored (a media session is
-//! opened and released with the call); a phone registers over WSS pinning the fingerprint the relay printed, which
+//! call each other through it — one over UDP, one over WebSocket — each sending its own tone (700 / 900 Hz) and
+//! recording the other: each recording holds the other's tone, and the relay anchored the call (a media session
+//! forwarded RTP from both phones and was released with the call); a phone registers over WSS pinning the fingerprint the relay printed, which
 //! survives a restart; a non-loopback listener is refused without `--expose`; SIGTERM stops the relay cleanly.
 
 mod cli;
 mod relay_support;
 
-use cli::{is_call, is_reg, Cli};
+use cli::{assert_tone, is_call, is_reg, Cli};
 use dialtone_testkit::free_port;
 use relay_support::{is_event, RelayProcess};
 use std::time::Duration;
@@ -31,10 +32,16 @@ fn two_phones_call_each_other_through_the_relay() {
         "{started}"
     );
 
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (alice_wav, bob_wav) = (dir.path().join("alice.wav"), dir.path().join("bob.wav"));
     // Bob over WebSocket, answering.
     let ws_server = format!("ws://127.0.0.1:{ws}/");
     let mut bob = Cli::phone(
         &[
+            "--tone",
+            "900",
+            "--record",
+            bob_wav.to_str().expect("utf-8 path"),
             "--account",
             "sip:bob@127.0.0.1",
             "--server",
@@ -70,7 +77,11 @@ fn two_phones_call_each_other_through_the_relay() {
             "--call",
             "bob",
             "--hangup-after",
-            "1",
+            "3",
+            "--tone",
+            "700",
+            "--record",
+            alice_wav.to_str().expect("utf-8 path"),
         ],
         "alicepw",
     );
@@ -94,6 +105,17 @@ fn two_phones_call_each_other_through_the_relay() {
     // The INVITE's SDP was anchored: a media session existed and was released by the BYE.
     let released = relay.wait_for("media_released", T, is_event("media_released"));
     assert_eq!(released["reason"], "ended", "{released}");
+    // About 3 s at 50 packets/s went through the relay from each phone, none from a stray source.
+    for leg in ["caller", "callee"] {
+        let packets = released[leg]["packets"].as_u64().unwrap_or(0);
+        assert!(
+            packets >= 100,
+            "the relay forwarded {packets} packets from the {leg}: {released}"
+        );
+        assert_eq!(released[leg]["dropped_spoofed"], 0, "{released}");
+    }
+    assert_tone("what alice heard", &alice_wav, 900.0);
+    assert_tone("what bob heard", &bob_wav, 700.0);
     // Both phones unregistered on exit.
     relay.wait_for("alice unregistered", T, |v| {
         v["event"] == "unregistered" && v["aor"] == "alice"

@@ -9,7 +9,7 @@ mod relay_support;
 
 use cli::{is_call, is_reg, Cli};
 use dialtone_testkit::{free_port, Scenario, Sipp, SippArgs};
-use relay_support::{is_event, RelayProcess};
+use relay_support::{is_event, sipp_callee, RelayProcess};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
@@ -20,28 +20,6 @@ fn relay_udp() -> (RelayProcess, SocketAddr) {
     let relay = RelayProcess::start(&["--listen", &format!("udp:127.0.0.1:{port}")]);
     let addr = relay.addr("udp");
     (relay, addr)
-}
-
-/// SIPp registered at the relay as `user`, answering calls (out-of-call scenario), for `hold_ms`.
-fn sipp_callee(relay: SocketAddr, user: &str, password: &str, hold_ms: u32, echo: bool) -> Sipp {
-    let mut args = SippArgs::new(free_port());
-    args.remote = Some(relay);
-    args.auth = Some((user.into(), password.into()));
-    args.keys.push(("user".into(), user.into()));
-    args.timeout = Duration::from_secs(30);
-    let ooc = dialtone_testkit::peers_dir()
-        .join("sipp")
-        .join("relay_uas_answer_ooc.xml");
-    args.extra = vec![
-        "-oocsf".into(),
-        ooc.display().to_string(),
-        "-d".into(),
-        hold_ms.to_string(),
-    ];
-    if echo {
-        args.extra.push("-rtp_echo".into());
-    }
-    Sipp::uac(Scenario::peer("relay_uas_register.xml"), args).expect("start sipp callee")
 }
 
 /// SIPp registering as `user` (one run), then calling `callee` through the relay from the same port (a second

@@ -102,9 +102,11 @@ pub struct RelayConfig {
     /// How long a digest nonce stays fresh. Default 300 s.
     pub nonce_lifetime: Duration,
     /// Digest algorithms to challenge with, in header order (MD5 and SHA-256; `-sess`
-    /// variants are ignored). Default MD5 then SHA-256: JsSIP and SIP.js answer only the first
-    /// header and only MD5; RFC 8760 clients pick SHA-256 wherever it stands. `[Sha256]`
-    /// alone refuses MD5 (and those browser clients).
+    /// variants are ignored). Default MD5 alone: baresip/libre 1.x fails the whole REGISTER
+    /// ("Function not implemented") when any challenge names an algorithm it does not know, and
+    /// JsSIP and SIP.js answer only the first header and only MD5. `[Md5, Sha256]` adds an RFC
+    /// 8760 challenge that SHA-256 clients pick wherever it stands; `[Sha256]` alone refuses MD5
+    /// (and those clients).
     pub digest_algorithms: Vec<Algorithm>,
     /// When sources are banned.
     pub ban: BanPolicy,
@@ -130,7 +132,7 @@ impl RelayConfig {
             listeners,
             registrar: RegistrarConfig::default(),
             nonce_lifetime: Duration::from_secs(300),
-            digest_algorithms: vec![Algorithm::Md5, Algorithm::Sha256],
+            digest_algorithms: vec![Algorithm::Md5],
             ban: BanPolicy::default(),
             banned_action: BannedAction::Drop,
             forward_domains: Vec::new(),

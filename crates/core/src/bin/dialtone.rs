@@ -25,7 +25,7 @@ enum Cmd {
     /// Register (unless --no-register), then place or answer a call, printing JSON lines.
     Phone(Box<PhoneArgs>),
     /// Run the built-in relay (registrar, proxy, media relay) headless, printing JSON lines.
-    Relay(dialtone_core::relay::RelayArgs),
+    Relay(Box<dialtone_core::relay::RelayArgs>),
 }
 
 #[derive(Args)]
@@ -263,6 +263,10 @@ struct PhoneArgs {
     /// An extra SDP bandwidth line for our offers and answers (repeatable), e.g. `b=AS:3000`, `b=TIAS:2500000`.
     #[arg(long, value_name = "LINE", help_heading = "Audio")]
     sdp_line: Vec<String>,
+    /// The media profile of the calls we place: `avp` (plain RTP, SDES-SRTP over TLS/WSS) or `webrtc`
+    /// (`UDP/TLS/RTP/SAVPF`: ICE, DTLS-SRTP, Opus, for calling browsers). WebRTC offers are answered either way.
+    #[arg(long, value_name = "PROFILE", default_value = "avp", value_parser = ["avp", "webrtc"], help_heading = "Audio")]
+    media_profile: String,
 }
 
 /// Reads a `SECONDS NAME` pair.
@@ -361,7 +365,7 @@ fn main() -> ExitCode {
     let result = rt.block_on(async {
         match cli.command {
             Cmd::Phone(args) => phone(*args).await,
-            Cmd::Relay(args) => dialtone_core::relay::cli::run(args).await,
+            Cmd::Relay(args) => dialtone_core::relay::cli::run(*args).await,
         }
     });
     match result {
@@ -437,6 +441,9 @@ async fn phone(mut args: PhoneArgs) -> anyhow::Result<()> {
     phone.set_audio(audio).await?;
     phone
         .set_codecs(&args.codecs, &args.no_offer_codecs, &args.sdp_line)
+        .await?;
+    phone
+        .set_webrtc_offers(args.media_profile == "webrtc")
         .await?;
     phone.connect(form).await?;
     let outcome = tokio::time::timeout(timeout, script::run(&phone, &mut events, &args)).await;

@@ -63,9 +63,12 @@ impl Active {
         let media = self.open_media(env, handle).await?;
         let mut session =
             CallSession::new(media, settings, session_id()).with_sdes(self.secure_signaling());
-        let offer = session
-            .offer(false)
-            .map_err(|e| PhoneError::Network(format!("cannot make an SDP offer: {e}")))?;
+        let offer = if env.webrtc_offers {
+            session.offer_webrtc().await
+        } else {
+            session.offer(false)
+        }
+        .map_err(|e| PhoneError::Network(format!("cannot make an SDP offer: {e}")))?;
         let mut config = InviteConfig::new(
             target.clone(),
             self.from()?,
@@ -92,11 +95,20 @@ impl Active {
     pub(super) async fn answer(&mut self, env: &Env, handle: u64) -> Result<(), PhoneError> {
         let call = self.find_call(handle)?;
         let media = self.open_media(env, handle).await?;
-        self.answer_with(
-            env,
-            call,
-            CallSession::new(media, &env.settings, session_id()).with_sdes(self.secure_signaling()),
-        )
+        let mut session =
+            CallSession::new(media, &env.settings, session_id()).with_sdes(self.secure_signaling());
+        // A WebRTC-profile offer (UDP/TLS/RTP/SAVPF): the call's audio goes through a bridge of its own.
+        let offer = self.calls.get(&call).and_then(|c| c.remote_offer.clone());
+        if let Some(offer) = offer {
+            if let Err(e) = session.start_webrtc(&offer).await {
+                let status = e.status();
+                let _ = self.ua.reject(now(), call, status);
+                return Err(PhoneError::WrongState(format!(
+                    "cannot answer the caller's WebRTC offer ({e}); refused with {status}"
+                )));
+            }
+        }
+        self.answer_with(env, call, session)
     }
 
     fn answer_with(
@@ -216,8 +228,12 @@ impl Active {
             ua::CallState::Trying => (CallState::Trying, Some(100), None, false),
             ua::CallState::Ringing => (CallState::Ring, Some(180), None, false),
             ua::CallState::RingingMedia { sdp } => {
-                if let Some(session) = info.session.as_mut() {
-                    problem = session.accept_answer(&sdp).err();
+                match info.session.as_mut() {
+                    Some(session) if session.awaits_webrtc_answer() => {
+                        problem = session.complete_webrtc(&sdp).await.err();
+                    }
+                    Some(session) => problem = session.accept_answer(&sdp).err(),
+                    None => {}
                 }
                 (CallState::RingMedia, Some(183), None, false)
             }
@@ -230,6 +246,9 @@ impl Active {
                         }
                         Err(e) => problem = Some(e),
                     },
+                    (Some(session), Some(sdp)) if session.awaits_webrtc_answer() => {
+                        problem = session.complete_webrtc(&sdp).await.err()
+                    }
                     (Some(session), Some(sdp)) => problem = session.accept_answer(&sdp).err(),
                     _ => {}
                 }
@@ -276,7 +295,7 @@ impl Active {
         if done {
             // The media ends first (RTCP BYE, recording complete), so the final figures come before the end.
             if let Some(session) = self.calls.remove(&id).and_then(|info| info.session) {
-                if let Some(stats) = session.into_media().close().await {
+                if let Some(stats) = session.close().await {
                     env.emit(PhoneEvent::Stats {
                         id: handle,
                         final_: true,

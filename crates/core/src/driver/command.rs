@@ -57,6 +57,10 @@ pub(crate) enum Command {
         reject_with: Option<u16>,
         reply: Reply<()>,
     },
+    SetWebRtcOffers {
+        webrtc: bool,
+        reply: Reply<()>,
+    },
     Mute {
         id: u64,
         muted: bool,
@@ -164,6 +168,10 @@ impl Driver {
             }
             Command::SetCallSettings { settings, reply } => {
                 self.env.settings = *settings;
+                let _ = reply.send(Ok(()));
+            }
+            Command::SetWebRtcOffers { webrtc, reply } => {
+                self.env.webrtc_offers = webrtc;
                 let _ = reply.send(Ok(()));
             }
             Command::SetDoNotDisturb { reject_with, reply } => {

@@ -13,6 +13,7 @@
 
 use super::super::event::{Held, PhoneEvent};
 use super::super::media::CallMedia;
+use crate::webrtc::{direction_of, is_webrtc_sdp, PendingWebRtc, PhoneWebRtc, WebRtcError};
 use dialtone_sdp::{
     CodecName, CodecPolicy, Direction, ExtraLine, MediaKind, Negotiated, NegotiatedMedia,
     Negotiator, PendingOffer, SdpError, SessionDescription, SessionParams, SrtpPolicy,
@@ -28,6 +29,9 @@ pub(crate) enum SessionError {
     /// Parsing or negotiation failed.
     #[error(transparent)]
     Sdp(#[from] SdpError),
+    /// The WebRTC media profile (`UDP/TLS/RTP/SAVPF`) could not be set up or renegotiated.
+    #[error(transparent)]
+    WebRtc(#[from] WebRtcError),
 }
 
 impl SessionError {
@@ -37,6 +41,8 @@ impl SessionError {
         match self {
             SessionError::Sdp(SdpError::NoAcceptableMedia { .. })
             | SessionError::Sdp(SdpError::Media { .. }) => 488,
+            SessionError::WebRtc(WebRtcError::Bind(_) | WebRtcError::Codec(_)) => 500,
+            SessionError::WebRtc(_) => 488,
             _ => 400,
         }
     }
@@ -44,7 +50,8 @@ impl SessionError {
 
 /// An offer of ours waiting for its answer.
 struct OurOffer {
-    token: PendingOffer,
+    /// The negotiator's token; `None` for a WebRTC re-offer (made from our last description).
+    token: Option<PendingOffer>,
     /// The offer puts the call on hold.
     hold: bool,
 }
@@ -72,6 +79,12 @@ pub(crate) struct CallSession {
     strip: Vec<CodecName>,
     /// SDES-SRTP (RFC 4568): offered with our key only when signaling is TLS/WSS.
     srtp: SrtpPolicy,
+    /// The WebRTC media profile: the peer offered `UDP/TLS/RTP/SAVPF` and the audio runs through a bridge.
+    webrtc: Option<PhoneWebRtc>,
+    /// Our WebRTC answer made by [`CallSession::start_webrtc`], handed out by the next [`CallSession::answer`].
+    prepared: Option<Vec<u8>>,
+    /// Our initial WebRTC offer ([`CallSession::offer_webrtc`]) until its answer completes it.
+    pending_webrtc: Option<PendingWebRtc>,
 }
 
 /// How a call's descriptions are made: the phone's codec policy and extra SDP lines, and the call's strip list.
@@ -135,6 +148,9 @@ impl CallSession {
             remote_hold: false,
             last_remote: None,
             srtp: SrtpPolicy::Off,
+            webrtc: None,
+            prepared: None,
+            pending_webrtc: None,
         }
     }
 
@@ -152,6 +168,124 @@ impl CallSession {
     /// Takes the media object out (an INVITE with Replaces takes over the replaced call's media).
     pub(crate) fn into_media(self) -> CallMedia {
         self.media
+    }
+
+    /// Ends the call's media: the audio first (RTCP BYE, recording completed), then the WebRTC bridge if any.
+    pub(crate) async fn close(self) -> Option<dialtone_media::MediaStats> {
+        let stats = self.media.close().await;
+        if let Some(webrtc) = self.webrtc {
+            let bridge = webrtc.stop().await;
+            tracing::debug!(?bridge, "WebRTC bridge of the call stopped");
+        }
+        stats
+    }
+
+    /// Sets the call up for the WebRTC media profile when `offer` (the peer's initial offer) is
+    /// `UDP/TLS/RTP/SAVPF`: a peer connection on the call's local address answers it, and the bridge's plain leg
+    /// answers the audio task's own plain-RTP offer (SDES off: that hop never leaves the phone's address). The
+    /// next [`CallSession::answer`] of the same offer returns the WebRTC answer. Does nothing for other offers.
+    pub(crate) async fn start_webrtc(&mut self, offer: &[u8]) -> Result<(), SessionError> {
+        if !is_webrtc_sdp(offer) || self.webrtc.is_some() {
+            return Ok(());
+        }
+        let text = std::str::from_utf8(offer).map_err(|_| SessionError::NotText)?;
+        let (phone_offer, token) = self.bridge_leg_offer()?;
+        let ours = Direction::answer_to(direction_of(text), self.our_direction(self.local_hold));
+        let (webrtc, answer, phone_answer) = PhoneWebRtc::answer(
+            self.media.local_addr().ip(),
+            text,
+            &phone_offer.to_string(),
+            ours,
+            self.media.bridge_events(),
+        )
+        .await?;
+        self.apply_bridge_leg_answer(token, &phone_answer, ours, self.local_hold)?;
+        self.last_remote = Some(offer.to_vec());
+        self.prepared = Some(answer.into_bytes());
+        self.webrtc = Some(webrtc);
+        Ok(())
+    }
+
+    /// Our initial offer with the WebRTC media profile (a call to a WebRTC peer, e.g. a browser): a peer connection
+    /// on the call's local address makes it; [`CallSession::complete_webrtc`] takes the answer.
+    pub(crate) async fn offer_webrtc(&mut self) -> Result<Vec<u8>, SessionError> {
+        let (pending, offer) = PhoneWebRtc::offer(self.media.local_addr().ip()).await?;
+        self.pending_webrtc = Some(pending);
+        Ok(offer.into_bytes())
+    }
+
+    /// Whether our initial WebRTC offer waits for its answer.
+    pub(crate) fn awaits_webrtc_answer(&self) -> bool {
+        self.pending_webrtc.is_some()
+    }
+
+    /// The answer to our initial WebRTC offer: ICE/DTLS start, and the bridge's plain leg answers the audio task's
+    /// own plain-RTP offer (as in [`CallSession::start_webrtc`]).
+    pub(crate) async fn complete_webrtc(&mut self, answer: &[u8]) -> Result<(), SessionError> {
+        let Some(pending) = self.pending_webrtc.take() else {
+            return self.accept_answer(answer);
+        };
+        let text = std::str::from_utf8(answer).map_err(|_| SessionError::NotText)?;
+        let (phone_offer, token) = self.bridge_leg_offer()?;
+        let (webrtc, phone_answer) = PhoneWebRtc::accept(
+            pending,
+            text,
+            &phone_offer.to_string(),
+            self.media.bridge_events(),
+        )
+        .await?;
+        let ours = Direction::SendRecv.intersect(direction_of(text).reversed());
+        self.apply_bridge_leg_answer(token, &phone_answer, ours, false)?;
+        self.last_remote = Some(answer.to_vec());
+        self.webrtc = Some(webrtc);
+        Ok(())
+    }
+
+    /// The audio task's own plain-RTP offer (the account's codec policy, no SDES) for the bridge's plain leg.
+    fn bridge_leg_offer(&mut self) -> Result<(SessionDescription, PendingOffer), SessionError> {
+        let mut params = self.params(false);
+        params.srtp = SrtpPolicy::Off;
+        Ok(self.negotiator.create_offer(&params)?)
+    }
+
+    /// The bridge's plain-leg answer to [`CallSession::bridge_leg_offer`]: the audio task runs its codec in the
+    /// direction the WebRTC side agreed (`ours`).
+    fn apply_bridge_leg_answer(
+        &mut self,
+        token: PendingOffer,
+        phone_answer: &str,
+        ours: Direction,
+        hold: bool,
+    ) -> Result<(), SessionError> {
+        let negotiated = self
+            .negotiator
+            .accept_answer(token, &SessionDescription::parse(phone_answer)?)?;
+        let Some(audio) = negotiated.audio() else {
+            return Err(WebRtcError::NoCommonCodec.into());
+        };
+        let mut audio = audio.clone();
+        audio.direction = ours;
+        self.media.apply(&audio, hold);
+        self.remote_hold = !ours.sends();
+        Ok(())
+    }
+
+    fn our_direction(&self, hold: bool) -> Direction {
+        if hold {
+            Direction::SendOnly
+        } else {
+            Direction::SendRecv
+        }
+    }
+
+    /// A new direction in a WebRTC call (the ICE/DTLS session and codec stay): the audio task sends and plays as
+    /// `ours` says.
+    fn apply_webrtc_direction(&mut self, ours: Direction, hold: bool) {
+        self.local_hold = hold;
+        if let Some(remote) = self.media.remote() {
+            self.media.update_remote(remote, ours, hold);
+        }
+        self.remote_hold = !ours.sends();
     }
 
     /// The media object.
@@ -180,9 +314,18 @@ impl CallSession {
 
     /// Makes an offer (initial, hold or resume); its answer goes to [`CallSession::accept_answer`].
     pub(crate) fn offer(&mut self, hold: bool) -> Result<Vec<u8>, SessionError> {
+        let direction = self.our_direction(hold);
+        if let Some(webrtc) = self.webrtc.as_mut() {
+            let sdp = webrtc.offer_again(direction);
+            self.pending = Some(OurOffer { token: None, hold });
+            return Ok(sdp.into_bytes());
+        }
         let params = self.params(hold);
         let (sdp, token) = self.negotiator.create_offer(&params)?;
-        self.pending = Some(OurOffer { token, hold });
+        self.pending = Some(OurOffer {
+            token: Some(token),
+            hold,
+        });
         Ok(sdp.to_string().into_bytes())
     }
 
@@ -199,6 +342,32 @@ impl CallSession {
 
     /// Answers the peer's offer and applies the result.
     pub(crate) fn answer(&mut self, offer: &[u8]) -> Result<Answered, SessionError> {
+        if let Some(sdp) = self.prepared.take() {
+            if self.last_remote.as_deref() == Some(offer) {
+                return Ok(Answered {
+                    sdp,
+                    superseded: None,
+                });
+            }
+        }
+        let hold = self.local_hold;
+        let ours_wanted = self.our_direction(hold);
+        if let Some(webrtc) = self.webrtc.as_mut() {
+            let text = std::str::from_utf8(offer).map_err(|_| SessionError::NotText)?;
+            let ours = Direction::answer_to(direction_of(text), ours_wanted);
+            let sdp = webrtc.answer_again(text, ours)?.into_bytes();
+            let superseded = self.pending.take().map(|p| p.hold);
+            self.last_remote = Some(offer.to_vec());
+            self.apply_webrtc_direction(ours, hold);
+            return Ok(Answered { sdp, superseded });
+        }
+        if is_webrtc_sdp(offer) {
+            // Only an initial offer sets a call up for WebRTC (CallSession::start_webrtc).
+            return Err(WebRtcError::Sdp(
+                "a plain-RTP call cannot change to the WebRTC profile".into(),
+            )
+            .into());
+        }
         let parsed = text(offer)?;
         let params = self.params(self.local_hold);
         let (answer, negotiated) = self.negotiator.answer_offer(&parsed, &params)?;
@@ -219,14 +388,28 @@ impl CallSession {
         if self.last_remote.as_deref() == Some(answer) && self.pending.is_none() {
             return Ok(());
         }
+        if let Some(webrtc) = self.webrtc.as_ref() {
+            let text = std::str::from_utf8(answer).map_err(|_| SessionError::NotText)?;
+            webrtc.accept_answer(text)?;
+            let hold = self.pending.take().map_or(self.local_hold, |p| p.hold);
+            let ours = self
+                .our_direction(hold)
+                .intersect(direction_of(text).reversed());
+            self.last_remote = Some(answer.to_vec());
+            self.apply_webrtc_direction(ours, hold);
+            return Ok(());
+        }
         let parsed = text(answer)?;
         match self.pending.take() {
-            Some(ours) => {
-                let negotiated = self.negotiator.accept_answer(ours.token, &parsed)?;
+            Some(OurOffer {
+                token: Some(token),
+                hold,
+            }) => {
+                let negotiated = self.negotiator.accept_answer(token, &parsed)?;
                 self.last_remote = Some(answer.to_vec());
-                self.apply(&negotiated, ours.hold);
+                self.apply(&negotiated, hold);
             }
-            None => {
+            Some(OurOffer { token: None, .. }) | None => {
                 self.last_remote = Some(answer.to_vec());
                 self.apply_unmatched(&parsed);
             }

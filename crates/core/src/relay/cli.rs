@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use dialtone_relay::Users;
+use dialtone_sip::auth::Algorithm;
 
 use super::{ListenSpec, MediaPorts, RelayOptions, RelayReport, RelayServer};
 
@@ -55,6 +56,21 @@ pub struct RelayArgs {
     /// from any other origin get 403.
     #[arg(long = "allow-origin", value_name = "URL")]
     pub allow_origin: Vec<String>,
+    /// Digest algorithms to challenge with, in header order: `md5` (the default: every SIP
+    /// client answers it), `md5,sha256` (adds an RFC 8760 SHA-256 challenge; baresip 1.x then
+    /// fails to register) or `sha256` (refuses MD5-only clients, browsers included).
+    #[arg(long, value_name = "ALG[,ALG]", value_delimiter = ',', value_parser = parse_algorithm)]
+    pub digest: Vec<Algorithm>,
+}
+
+fn parse_algorithm(text: &str) -> Result<Algorithm, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "md5" => Ok(Algorithm::Md5),
+        "sha256" | "sha-256" => Ok(Algorithm::Sha256),
+        other => Err(format!(
+            "unknown digest algorithm {other:?} (md5 or sha256)"
+        )),
+    }
 }
 
 impl RelayArgs {
@@ -77,6 +93,11 @@ impl RelayArgs {
         options.https = self.https;
         options.webrtc_bridge = !self.no_webrtc_bridge;
         options.allow_origins = self.allow_origin.clone();
+        if !self.digest.is_empty() {
+            let mut algorithms = self.digest.clone();
+            algorithms.dedup();
+            options.digest_algorithms = Some(algorithms);
+        }
         Ok(options)
     }
 }

@@ -61,6 +61,9 @@ pub struct RelayOptions {
     /// hijacking: a page the user visits must not register or call through the relay).
     /// Handshakes without an Origin (not a browser) are allowed.
     pub allow_origins: Vec<String>,
+    /// Digest algorithms to challenge with, in header order; `None`: the relay's default (MD5,
+    /// see [`RelayConfig::digest_algorithms`]).
+    pub digest_algorithms: Option<Vec<dialtone_sip::auth::Algorithm>>,
 }
 
 impl RelayOptions {
@@ -81,6 +84,7 @@ impl RelayOptions {
             https: None,
             webrtc_bridge: true,
             allow_origins: Vec::new(),
+            digest_algorithms: None,
         }
     }
 }
@@ -255,6 +259,9 @@ impl RelayServer {
             relay_config.aliases.push("localhost".into());
         }
         relay_config.media = MediaConfig::new(media_ip, media.pairs().to_vec());
+        if let Some(algorithms) = &options.digest_algorithms {
+            relay_config.digest_algorithms = algorithms.clone();
+        }
         let mut relay = Relay::new(
             relay_config,
             options.users,

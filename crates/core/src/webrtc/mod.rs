@@ -9,6 +9,8 @@
 //! * [`PlainLeg`]: the plain leg's port pair and offer/answer (Opus, PCMU, PCMA).
 //! * [`MediaBridge`]: the two legs joined, one [`Conversion`] per direction.
 //! * [`is_webrtc_sdp`], [`ensure_bundle`], [`opus_format`]: SDP readings the B2BUA needs.
+//! * [`PhoneWebRtc`]: the same bridge inside a Dialtone phone's own call, when a SIP peer
+//!   offers `UDP/TLS/RTP/SAVPF`: the call's audio task sits on the bridge's plain leg.
 //!
 //! The relay's B2BUA (`crate::relay`) drives these for calls between a browser and a
 //! plain-RTP phone:
@@ -37,12 +39,14 @@
 mod bridge;
 mod conversion;
 mod peer;
+mod phone_media;
 mod plain;
 mod session_text;
 
 pub use bridge::{BridgeEnd, BridgeEvent, BridgePlan, BridgeStats, MediaBridge};
 pub use conversion::{Conversion, Forwarder, MediaFormat, Transcoder, FRAME_MS, MAX_CONCEAL_MS};
 pub use peer::{to_rtp_packet, PeerEvent, WebRtcPeer, OPUS_FMTP, OPUS_PAYLOAD_TYPE};
+pub use phone_media::{direction_of, PendingWebRtc, PhoneWebRtc};
 pub use plain::{PlainLeg, PlainMedia, PLAIN_CODECS};
 pub use session_text::{ensure_bundle, is_webrtc_sdp, opus_format};
 

@@ -146,3 +146,21 @@ pub fn is_reg(state: &'static str) -> impl Fn(&Value) -> bool {
 pub fn is_call(state: &'static str) -> impl Fn(&Value) -> bool {
     move |v| v["event"] == "call" && v["state"] == state
 }
+
+/// Asserts that the WAV recording at `path` carries `hz` (±15 Hz) well above silence, after its first second (the
+/// call's set-up and the jitter buffer's fill).
+pub fn assert_tone(what: &str, path: &std::path::Path, hz: f64) {
+    let analysis = dialtone_devices::analysis::analyze_wav(path, Duration::from_secs(1))
+        .unwrap_or_else(|e| panic!("{what}: cannot analyse {}: {e}", path.display()));
+    let dominant = analysis.dominant_hz.unwrap_or_else(|| {
+        panic!(
+            "{what}: no tone at all in {} ({analysis:?})",
+            path.display()
+        )
+    });
+    assert!(
+        (dominant - hz).abs() <= 15.0,
+        "{what}: dominant {dominant:.1} Hz, expected {hz} Hz ({analysis:?})"
+    );
+    assert!(analysis.rms > 0.02, "{what}: level too low ({analysis:?})");
+}

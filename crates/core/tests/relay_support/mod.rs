@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use dialtone_testkit::{digest, free_port};
+use dialtone_testkit::{digest, free_port, Scenario, Sipp, SippArgs};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
@@ -14,6 +14,34 @@ use std::time::{Duration, Instant};
 
 /// Accounts every relay test uses.
 pub const USERS: &[(&str, &str)] = &[("alice", "alicepw"), ("bob", "bobpw")];
+
+/// SIPp registered at the relay as `user`, answering calls (out-of-call scenario), for `hold_ms`.
+pub fn sipp_callee(
+    relay: SocketAddr,
+    user: &str,
+    password: &str,
+    hold_ms: u32,
+    echo: bool,
+) -> Sipp {
+    let mut args = SippArgs::new(free_port());
+    args.remote = Some(relay);
+    args.auth = Some((user.into(), password.into()));
+    args.keys.push(("user".into(), user.into()));
+    args.timeout = Duration::from_secs(30);
+    let ooc = dialtone_testkit::peers_dir()
+        .join("sipp")
+        .join("relay_uas_answer_ooc.xml");
+    args.extra = vec![
+        "-oocsf".into(),
+        ooc.display().to_string(),
+        "-d".into(),
+        hold_ms.to_string(),
+    ];
+    if echo {
+        args.extra.push("-rtp_echo".into());
+    }
+    Sipp::uac(Scenario::peer("relay_uas_register.xml"), args).expect("start sipp callee")
+}
 
 /// A running `dialtone relay ...`, killed by PID on drop.
 pub struct RelayProcess {
