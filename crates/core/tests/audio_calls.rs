@@ -12,7 +12,7 @@
 
 mod cli;
 
-use cli::{is_call, is_reg, Cli};
+use cli::{assert_tone, is_call, is_reg, Cli};
 use dialtone_devices::analysis::analyze_wav;
 use dialtone_testkit::{Baresip, BaresipOpts, Kamailio, KamailioOpts};
 use std::path::Path;
@@ -23,23 +23,6 @@ const T: Duration = Duration::from_secs(20);
 /// Our tone and the far end's.
 const OURS: f64 = 700.0;
 const THEIRS: f64 = 500.0;
-
-/// Asserts that the recording at `path` carries `hz` (±15 Hz) at a level well above silence, after its first second.
-fn assert_tone(what: &str, path: &Path, hz: f64) {
-    let analysis = analyze_wav(path, Duration::from_secs(1))
-        .unwrap_or_else(|e| panic!("{what}: cannot read {}: {e}", path.display()));
-    let dominant = analysis.dominant_hz.unwrap_or_else(|| {
-        panic!(
-            "{what}: no tone at all in {} ({analysis:?})",
-            path.display()
-        )
-    });
-    assert!(
-        (dominant - hz).abs() <= 15.0,
-        "{what}: dominant {dominant:.1} Hz, expected {hz} Hz ({analysis:?})"
-    );
-    assert!(analysis.rms > 0.02, "{what}: level too low ({analysis:?})");
-}
 
 /// Our codec name and baresip's.
 const CODECS: &[(&str, &str)] = &[
