@@ -192,14 +192,21 @@ impl Sandbox {
         self.home().join(".local/share").join(APP_IDENTIFIER)
     }
 
+    /// HOME and the XDG directories inside the sandbox, as environment variables.
+    pub fn home_vars(&self) -> Vec<(&'static str, PathBuf)> {
+        let home = self.home();
+        vec![
+            ("HOME", home.to_path_buf()),
+            ("XDG_CONFIG_HOME", home.join(".config")),
+            ("XDG_DATA_HOME", home.join(".local/share")),
+            ("XDG_CACHE_HOME", home.join(".cache")),
+            ("XDG_RUNTIME_DIR", home.join("run")),
+        ]
+    }
+
     /// Sets HOME and the XDG directories of `cmd` to the sandbox and drops any inherited session bus.
     pub fn apply(&self, cmd: &mut Command) {
-        let home = self.home();
-        cmd.env("HOME", home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("XDG_DATA_HOME", home.join(".local/share"))
-            .env("XDG_CACHE_HOME", home.join(".cache"))
-            .env("XDG_RUNTIME_DIR", home.join("run"))
+        cmd.envs(self.home_vars())
             .env_remove("DBUS_SESSION_BUS_ADDRESS");
         for (key, value) in &self.env {
             cmd.env(key, value);

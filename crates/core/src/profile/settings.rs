@@ -203,7 +203,10 @@ mod tests {
         };
         store.save(wanted).expect("save");
         assert!(store.problem().is_none());
-        assert_eq!(SettingsStore::open(dir.path()).expect("reopen").get(), wanted);
+        assert_eq!(
+            SettingsStore::open(dir.path()).expect("reopen").get(),
+            wanted
+        );
     }
 
     #[test]
