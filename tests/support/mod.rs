@@ -477,6 +477,20 @@ impl Session {
         get(&self.url(&format!("/element/{el}/property/{name}")))["value"].clone()
     }
 
+    /// The window's rectangle as WebDriver reports it: `{x, y, width, height}`.
+    pub fn window_rect(&self) -> Value {
+        get(&self.url("/window/rect"))["value"].clone()
+    }
+
+    /// Moves and resizes the window (WebDriver "Set Window Rect"); returns the rectangle it then has.
+    pub fn set_window_rect(&self, x: i64, y: i64, width: i64, height: i64) -> Value {
+        post(
+            &self.url("/window/rect"),
+            &json!({"x": x, "y": y, "width": width, "height": height}),
+        )["value"]
+            .clone()
+    }
+
     /// Waits until the element's text satisfies `pred`; returns the text.
     pub fn wait_text(&self, css: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + timeout;
