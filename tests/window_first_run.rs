@@ -55,17 +55,16 @@ fn wait_line(
 #[test]
 fn window_first_run_registers_to_its_own_relay_and_takes_a_call() {
     let shots = screenshot_dir();
-    let home = tempfile::tempdir().expect("temp dir");
-    let config = home.path().join("config");
-    let data = home.path().join("data");
-    std::fs::create_dir_all(&config).expect("config dir");
-    std::fs::create_dir_all(&data).expect("data dir");
-    // The app (started by tauri-driver, which inherits our environment) sees empty directories: no profile.
-    std::env::set_var("XDG_CONFIG_HOME", &config);
-    std::env::set_var("XDG_DATA_HOME", &data);
+    // The app gets a temporary HOME with empty XDG config and data directories: no profile.
+    let sandbox = Sandbox::new();
 
     let xvfb = Xvfb::start();
-    let driver = TauriDriver::start(&xvfb.display, &shots.join("tauri-driver-first-run.log"));
+    let driver = TauriDriver::start_in(
+        &xvfb.display,
+        &shots.join("tauri-driver-first-run.log"),
+        &sandbox,
+        SessionKeyring::Default,
+    );
     let app = PathBuf::from(env!("CARGO_BIN_EXE_dialtone-app"));
     let s = Session::new(&driver, &app);
 
@@ -86,7 +85,7 @@ fn window_first_run_registers_to_its_own_relay_and_takes_a_call() {
     assert!(s.text("#first-run-page").starts_with("http://127.0.0.1:"));
 
     // users.toml: both demo accounts, the passwords the panel shows, mode 0600.
-    let users = data.join("app.dialtone.desktop/relay/users.toml");
+    let users = sandbox.app_data_dir().join("relay/users.toml");
     let text =
         std::fs::read_to_string(&users).unwrap_or_else(|e| panic!("{}: {e}", users.display()));
     assert!(text.contains("name = \"demo1\"") && text.contains("name = \"demo2\""));
