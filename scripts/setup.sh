@@ -24,6 +24,9 @@ PKGS=(
   iproute2 procps python3 openssl
   # OS-integration window tests: a fake notification server and tray on the app's session bus (tests/notify/)
   python3-dbus python3-gi
+  # click-to-call: the OS link handler (xdg-mime registers Dialtone for sip:/tel:/..., xdg-open follows a link,
+  # update-desktop-database refreshes the MIME cache)
+  xdg-utils desktop-file-utils
   # browser tests: headless Chromium driven by playwright-core (node), RTP counters in a test netns
   chromium nftables
 )

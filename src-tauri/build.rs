@@ -22,6 +22,8 @@ const COMMANDS: &[&str] = &[
     "unsubscribe_presence",
     "os_events",
     "set_link_action",
+    "app_settings",
+    "save_app_settings",
     "app_status",
     "list_profiles",
     "save_profile",

@@ -5,9 +5,12 @@
 //!
 //! - The menu has the status line, Show Dialtone, Do not disturb (a check item) and Quit; the status line follows the
 //!   registration at a real Kamailio ("Not connected" → "Registered as sip:alice@127.0.0.1").
-//! - Do not disturb: checked from the tray, a call from SIPp through Kamailio is refused with 486 Busy Here (SIPp sees
-//!   the 486), no incoming-call notification is shown and the window shows the call FINISHed with 486; unchecked,
-//!   the next call rings again (and is declined from the window: 603, and its notification is withdrawn).
+//! - Do not disturb: checked from the tray, a call from SIPp through Kamailio is refused with 486 Busy Here (the
+//!   default setting) straight after 100 Trying — SIPp sees the 486 and no 180 Ringing —, no incoming-call
+//!   notification is shown and the window shows the call FINISHed with 486. With the setting switched to 480 in the
+//!   window while DND is on, the next call gets 480 Temporarily Unavailable, again without a 180, and
+//!   `settings.json` says so. Unchecked, the next call rings again (180 reaches SIPp; it is declined from the
+//!   window: 603, and its notification is withdrawn).
 //! - Quit ends the app.
 //!
 //! Screenshots go to `target/screenshots/`.
@@ -118,6 +121,10 @@ fn tray_shows_registration_and_do_not_disturb_refuses_calls() {
         !outcome.messages.contains("SIP/2.0 200"),
         "a refused call must not be answered:\n{outcome}"
     );
+    assert!(
+        !outcome.messages.contains("SIP/2.0 180"),
+        "do-not-disturb must refuse without ringing first:\n{outcome}"
+    );
     let shown = s.wait_text("#call-status", T, |t| t.starts_with("FINISH"));
     assert!(shown.contains("486"), "{shown}");
     assert!(
@@ -126,6 +133,44 @@ fn tray_shows_registration_and_do_not_disturb_refuses_calls() {
         notes.notifications()
     );
     xvfb.screenshot(&shots.join("15-do-not-disturb.png"));
+
+    // The setting says 480: applied at once while do-not-disturb is on, and saved.
+    s.click("#tab-phone");
+    s.click("#os-settings-toggle");
+    let picked = s.execute(
+        "const sel = document.querySelector('#dnd-refusal'); sel.value = 'unavailable'; \
+         sel.dispatchEvent(new Event('change', { bubbles: true })); return sel.value;",
+        serde_json::json!([]),
+    );
+    assert_eq!(picked, serde_json::json!("unavailable"));
+    s.wait_text("#status-line", T, |t| {
+        t.contains("Do not disturb: incoming calls are refused (480)")
+    });
+    let saved = std::fs::read_to_string(sandbox.app_config_dir().join("settings.json"))
+        .expect("settings.json");
+    let saved: Value = serde_json::from_str(&saved).expect("settings.json is JSON");
+    assert_eq!(saved["dndRefusal"], "unavailable", "{saved}");
+    let sipp = caller(&kam);
+    let outcome = sipp.wait().expect("the caller finished");
+    assert!(outcome.success(), "the call was not refused:\n{outcome}");
+    assert!(
+        outcome
+            .messages
+            .contains("SIP/2.0 480 Temporarily Unavailable"),
+        "do-not-disturb set to 480 must answer 480:\n{outcome}"
+    );
+    assert!(
+        !outcome.messages.contains("SIP/2.0 180") && !outcome.messages.contains("SIP/2.0 486"),
+        "only 100 and the 480 may answer:\n{outcome}"
+    );
+    let shown = s.wait_text("#call-status", T, |t| t.contains("480"));
+    assert!(shown.starts_with("FINISH"), "{shown}");
+    assert!(
+        notes.notifications().is_empty(),
+        "a refused call was notified: {:?}",
+        notes.notifications()
+    );
+    xvfb.screenshot(&shots.join("15b-do-not-disturb-480.png"));
 
     // Off again: the next call rings (a notification comes) and the window can decline it.
     let dnd = tray.click("Do not disturb");
@@ -140,6 +185,10 @@ fn tray_shows_registration_and_do_not_disturb_refuses_calls() {
     let outcome = sipp.wait().expect("the caller finished");
     assert!(outcome.success(), "{outcome}");
     assert!(outcome.messages.contains("SIP/2.0 603"), "{outcome}");
+    assert!(
+        outcome.messages.contains("SIP/2.0 180 Ringing"),
+        "a call that rings here sends 180:\n{outcome}"
+    );
 
     // Quit ends the app: its single-instance name leaves the bus (it is released when the process exits).
     let instance = "app.dialtone.desktop.SingleInstance";

@@ -36,6 +36,36 @@
     }
   }
 
+  // The app-wide settings (settings.json): what links do, what do-not-disturb answers with.
+  const settingsNote = (text) => { const note = $("os-settings-status"); if (note) note.textContent = text; };
+  const errText = (e) => (e && e.message ? e.message : String(e));
+  async function loadSettings() {
+    const link = $("link-action");
+    const dnd = $("dnd-refusal");
+    if (!link || !dnd) return;
+    try {
+      const settings = await tauri.core.invoke("app_settings");
+      link.value = settings.linkAction;
+      dnd.value = settings.dndRefusal;
+    } catch (e) {
+      settingsNote(`Settings unavailable: ${errText(e)}`);
+    }
+    const save = async () => {
+      const settings = { linkAction: link.value, dndRefusal: dnd.value };
+      try {
+        const saved = await tauri.core.invoke("save_app_settings", { settings });
+        link.value = saved.linkAction;
+        dnd.value = saved.dndRefusal;
+        settingsNote("Saved.");
+      } catch (e) {
+        settingsNote(`Not saved: ${errText(e)}`);
+      }
+    };
+    link.addEventListener("change", save);
+    dnd.addEventListener("change", save);
+  }
+  loadSettings();
+
   tauri.event.listen("os", (e) => onOsEvent(e.payload)).then(async () => {
     // Events from before the window listened (a link on the first launch's command line).
     try {

@@ -181,7 +181,8 @@ pub async fn unsubscribe_presence(phone: State<'_, Phone>, id: u64) -> Result<()
 // ---- Profiles, keyring, devices and call history -------------------------------------------------------------
 
 impl UiError {
-    fn new(code: &'static str, message: impl Into<String>) -> UiError {
+    /// An error with a stable `code` and a message for people.
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> UiError {
         UiError {
             code,
             message: message.into(),

@@ -1,5 +1,5 @@
 //! What the app keeps between runs: saved profiles (`profiles.json` in the app's config directory, passwords in the
-//! OS keyring) and the call history (SQLite in the app's data directory, recorded by the core's
+//! OS keyring), the app-wide settings (`settings.json` beside it) and the call history (SQLite in the app's data directory, recorded by the core's
 //! [`HistoryRecorder`]).
 //!
 //! Opening never stops the app: a damaged profile file is recovered by the core and its message kept for the UI
@@ -8,7 +8,7 @@
 use dialtone_core::history::CallHistory;
 use dialtone_core::history_recorder::HistoryRecorder;
 use dialtone_core::keyring::{SecretStore, SecretStoreError, SystemSecretStore};
-use dialtone_core::profile::{self, ProfileStore};
+use dialtone_core::profile::{self, AppSettings, ProfileStore, SettingsStore};
 use dialtone_core::PhoneEvent;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -26,6 +26,8 @@ const KEYRING_PROBE: &str = "dialtone-keyring-probe";
 pub struct Stores {
     /// The saved profiles, or why they cannot be used.
     profiles: Mutex<Result<ProfileStore, String>>,
+    /// The app-wide settings, or why they cannot be saved (the defaults apply then).
+    settings: Mutex<Result<SettingsStore, String>>,
     /// The call history (shared with the recorder thread), or why it cannot be used.
     history: Result<Arc<Mutex<CallHistory>>, String>,
     /// Records the phone's calls; kept alive for the app's life.
@@ -64,6 +66,7 @@ impl Stores {
         if let Err(why) = &profiles {
             notices.push(why.clone());
         }
+        let settings = open_settings(path.app_config_dir(), &mut notices);
         let history = match path.app_data_dir() {
             Ok(dir) => CallHistory::open(dir.join(HISTORY_FILE))
                 .map(|h| Arc::new(Mutex::new(h)))
@@ -92,6 +95,7 @@ impl Stores {
         };
         Stores {
             profiles: Mutex::new(profiles),
+            settings: Mutex::new(settings),
             history,
             recorder,
             notices,
@@ -113,6 +117,19 @@ impl Stores {
     /// The profile store (locked), or why it is unavailable.
     pub fn profiles(&self) -> MutexGuard<'_, Result<ProfileStore, String>> {
         lock(&self.profiles)
+    }
+
+    /// The settings store (locked), or why it is unavailable.
+    pub fn settings_store(&self) -> MutexGuard<'_, Result<SettingsStore, String>> {
+        lock(&self.settings)
+    }
+
+    /// The current app-wide settings (the defaults when the store is unavailable).
+    pub fn settings(&self) -> AppSettings {
+        match &*lock(&self.settings) {
+            Ok(store) => store.get(),
+            Err(_) => AppSettings::default(),
+        }
     }
 
     /// The history, or why it is unavailable.
@@ -151,6 +168,24 @@ fn open_profiles(dir: &Path, notices: &mut Vec<String>) -> Result<ProfileStore, 
         }
         Err(e) => Err(format!("Saved profiles are unavailable: {e}")),
     }
+}
+
+fn open_settings(
+    dir: tauri::Result<std::path::PathBuf>,
+    notices: &mut Vec<String>,
+) -> Result<SettingsStore, String> {
+    let opened = match dir {
+        Ok(dir) => SettingsStore::open(dir)
+            .map_err(|e| format!("Settings cannot be saved (the defaults apply): {e}")),
+        Err(e) => Err(format!(
+            "Settings cannot be saved (the defaults apply): no config directory ({e})"
+        )),
+    };
+    match &opened {
+        Ok(store) => notices.extend(store.problem().map(str::to_string)),
+        Err(why) => notices.push(why.clone()),
+    }
+    opened
 }
 
 /// Opens the stores and lets Tauri manage them.

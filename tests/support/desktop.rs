@@ -40,12 +40,27 @@ impl Drop for Scratch {
     }
 }
 
-/// A private D-Bus session bus (`dbus-daemon --session`), stopped by PID on drop.
+/// The environment of everything the tests start on their session bus (the bus itself, the fake servers, dbus-send,
+/// xdg-utils): the bus address, and HOME and the XDG directories in a temporary directory, so that nothing started
+/// on the bus (nor a service it activates) writes into the real HOME.
+#[derive(Clone)]
+pub struct BusEnv(Vec<(&'static str, std::ffi::OsString)>);
+
+impl BusEnv {
+    /// Sets these variables on `cmd`.
+    pub fn apply<'c>(&self, cmd: &'c mut Command) -> &'c mut Command {
+        cmd.envs(self.0.iter().map(|(k, v)| (*k, v)))
+    }
+}
+
+/// A private D-Bus session bus (`dbus-daemon --session`) with a temporary HOME of its own, stopped by PID on drop.
 pub struct SessionBus {
     /// `unix:path=...`: what `DBUS_SESSION_BUS_ADDRESS` should say.
     pub address: String,
+    env: BusEnv,
     _guard: ChildGuard,
     _dir: Scratch,
+    _home: Sandbox,
 }
 
 impl SessionBus {
@@ -54,9 +69,17 @@ impl SessionBus {
         let dir = Scratch::new("bus");
         let socket = dir.0.join("bus");
         let address = format!("unix:path={}", socket.display());
+        let home = Sandbox::new();
+        let mut vars: Vec<(&'static str, std::ffi::OsString)> = home
+            .home_vars()
+            .into_iter()
+            .map(|(k, v)| (k, v.into_os_string()))
+            .collect();
+        vars.push(("DBUS_SESSION_BUS_ADDRESS", address.clone().into()));
+        let env = BusEnv(vars);
         let guard = ChildGuard::spawn(
             "dbus-daemon",
-            Command::new(daemon)
+            env.apply(&mut Command::new(daemon))
                 .args(["--session", "--nofork", "--nopidfile"])
                 .arg(format!("--address={address}"))
                 .stdout(Stdio::null())
@@ -72,9 +95,16 @@ impl SessionBus {
         }
         SessionBus {
             address,
+            env,
             _guard: guard,
             _dir: dir,
+            _home: home,
         }
+    }
+
+    /// The environment of what runs on this bus (its address, the bus's temporary HOME).
+    pub fn env(&self) -> BusEnv {
+        self.env.clone()
     }
 
     /// Whether some connection owns the bus name `name`.
@@ -99,10 +129,10 @@ impl SessionBus {
         String::from_utf8_lossy(&out.stdout).contains("boolean true")
     }
 
-    /// A command with this bus as its session bus.
+    /// A command with this bus as its session bus (and the bus's temporary HOME).
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut cmd = Command::new(program);
-        cmd.env("DBUS_SESSION_BUS_ADDRESS", &self.address);
+        self.env.apply(&mut cmd);
         cmd
     }
 }
@@ -140,7 +170,7 @@ pub fn wait_log(
 /// `tests/notify/fake_server.py` on `bus`: records Notify/CloseNotification calls, plays the user's clicks.
 pub struct NotificationServer {
     pub log: PathBuf,
-    address: String,
+    env: BusEnv,
     _guard: ChildGuard,
 }
 
@@ -163,7 +193,7 @@ impl NotificationServer {
         );
         NotificationServer {
             log,
-            address: bus.address.clone(),
+            env: bus.env(),
             _guard: guard,
         }
     }
@@ -201,8 +231,9 @@ impl NotificationServer {
 
     /// The user picks `action` ("default" is a click on the notification itself).
     pub fn invoke(&self, id: u64, action: &str) {
-        let status = Command::new(require_program("dbus-send"))
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+        let status = self
+            .env
+            .apply(&mut Command::new(require_program("dbus-send")))
             .args([
                 "--session",
                 "--print-reply",
@@ -245,7 +276,7 @@ pub fn id_of(notification: &Value) -> u64 {
 /// `tests/notify/tray_host.py serve` on `bus`: the StatusNotifierWatcher the app's tray icon registers with.
 pub struct TrayHost {
     pub log: PathBuf,
-    address: String,
+    env: BusEnv,
     _guard: ChildGuard,
 }
 
@@ -266,7 +297,7 @@ impl TrayHost {
         });
         TrayHost {
             log,
-            address: bus.address.clone(),
+            env: bus.env(),
             _guard: guard,
         }
     }
@@ -279,8 +310,9 @@ impl TrayHost {
     }
 
     fn run(&self, args: &[&str]) -> Value {
-        let out = Command::new(PYTHON)
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+        let out = self
+            .env
+            .apply(&mut Command::new(PYTHON))
             .arg(notify_script("tray_host.py"))
             .args(args)
             .arg("--log")

@@ -192,14 +192,21 @@ impl Sandbox {
         self.home().join(".local/share").join(APP_IDENTIFIER)
     }
 
+    /// HOME and the XDG directories inside the sandbox, as environment variables.
+    pub fn home_vars(&self) -> Vec<(&'static str, PathBuf)> {
+        let home = self.home();
+        vec![
+            ("HOME", home.to_path_buf()),
+            ("XDG_CONFIG_HOME", home.join(".config")),
+            ("XDG_DATA_HOME", home.join(".local/share")),
+            ("XDG_CACHE_HOME", home.join(".cache")),
+            ("XDG_RUNTIME_DIR", home.join("run")),
+        ]
+    }
+
     /// Sets HOME and the XDG directories of `cmd` to the sandbox and drops any inherited session bus.
     pub fn apply(&self, cmd: &mut Command) {
-        let home = self.home();
-        cmd.env("HOME", home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("XDG_DATA_HOME", home.join(".local/share"))
-            .env("XDG_CACHE_HOME", home.join(".cache"))
-            .env("XDG_RUNTIME_DIR", home.join("run"))
+        cmd.envs(self.home_vars())
             .env_remove("DBUS_SESSION_BUS_ADDRESS");
         for (key, value) in &self.env {
             cmd.env(key, value);
@@ -468,6 +475,20 @@ impl Session {
     pub fn property(&self, css: &str, name: &str) -> Value {
         let el = self.find(css);
         get(&self.url(&format!("/element/{el}/property/{name}")))["value"].clone()
+    }
+
+    /// The window's rectangle as WebDriver reports it: `{x, y, width, height}`.
+    pub fn window_rect(&self) -> Value {
+        get(&self.url("/window/rect"))["value"].clone()
+    }
+
+    /// Moves and resizes the window (WebDriver "Set Window Rect"); returns the rectangle it then has.
+    pub fn set_window_rect(&self, x: i64, y: i64, width: i64, height: i64) -> Value {
+        post(
+            &self.url("/window/rect"),
+            &json!({"x": x, "y": y, "width": width, "height": height}),
+        )["value"]
+            .clone()
     }
 
     /// Waits until the element's text satisfies `pred`; returns the text.

@@ -467,6 +467,9 @@ impl Driver {
         // Session timers (RFC 4028) are on by default: 1800 s asked, 90 s minimum.
         let mut ua_config = UaConfig::new(SocketAddr::new(local_ip, via_port), seed());
         ua_config.user_agent = Some(format!("Dialtone/{}", env!("CARGO_PKG_VERSION")));
+        // No automatic 180: the driver rings only once it has decided to (do-not-disturb answers with its final
+        // status straight after 100 Trying).
+        ua_config.auto_ring = false;
         let mut active = Active {
             ua: UserAgent::new(ua_config),
             transports,

@@ -1,7 +1,8 @@
 //! Do-not-disturb on the `Phone` API against SIPp calling straight over UDP on loopback (no registration):
 //! `set_do_not_disturb(Some(486))` refuses a call with 486 Busy Here before it rings here (the phone reports no RING,
-//! only one `call` event, FINISH with code 486; the user agent's automatic 180 still goes out first); `Some(480)` refuses with 480; a non-error status is refused as input;
-//! `None` lets the next call ring, and declining it reports FINISH with 603 (the code we sent).
+//! only one `call` event, FINISH with code 486; SIPp gets 100 Trying and the final status, never a 180 Ringing);
+//! `Some(480)` refuses with 480; a non-error status is refused as input; `None` lets the next call ring (SIPp gets
+//! the 180), and declining it reports FINISH with 603 (the code we sent).
 
 use dialtone_core::{
     AccountForm, CallState, Direction, DriverOptions, Phone, PhoneError, PhoneEvent,
@@ -109,6 +110,10 @@ async fn do_not_disturb_refuses_calls_before_they_ring() {
             !outcome.messages.contains("SIP/2.0 200"),
             "a refused call must not be answered:\n{outcome}"
         );
+        assert!(
+            !outcome.messages.contains("SIP/2.0 180"),
+            "do-not-disturb must not ring before refusing:\n{outcome}"
+        );
     }
 
     let refused = phone.set_do_not_disturb(Some(200)).await;
@@ -135,5 +140,9 @@ async fn do_not_disturb_refuses_calls_before_they_ring() {
     let outcome = finished(sipp).await;
     assert!(outcome.success(), "{outcome}");
     assert!(outcome.messages.contains("SIP/2.0 603"), "{outcome}");
+    assert!(
+        outcome.messages.contains("SIP/2.0 180 Ringing"),
+        "a call that rings here sends 180:\n{outcome}"
+    );
     phone.disconnect().await.expect("disconnect");
 }

@@ -1,13 +1,14 @@
 //! Click-to-call: Dialtone is the handler of `sip:`, `sips:`, `tel:` and `callto:` links (tauri-plugin-deep-link's
-//! `desktop.schemes` in tauri.conf.json, which the bundles turn into `x-scheme-handler/...` MIME types), and only
-//! one instance runs (tauri-plugin-single-instance, over D-Bus on Linux): the OS starts `dialtone-app LINK`, that
-//! process hands its arguments to the running one and exits, and the running one dials.
+//! `desktop.schemes` in tauri.conf.json, which the bundles turn into `x-scheme-handler/...` MIME types; on Linux
+//! the running app also registers itself at start, see `link_handler.rs`), and only one instance runs
+//! (tauri-plugin-single-instance, over D-Bus on Linux): the OS starts `dialtone-app LINK`, that process hands its
+//! arguments to the running one and exits, and the running one dials or prefills per the setting (`settings.rs`).
 //!
 //! The arguments are read with [`dialtone_core::dial_link::from_args`] rather than taken from the deep-link plugin's
 //! parsed URLs: that plugin drops, without a word, whatever its URL parser or its scheme filter does not accept,
 //! while a link that cannot be called must be told to the user.
 
-use super::{emit, show_window, Os, OsEvent};
+use super::{emit, show_window, OsEvent};
 use dialtone_core::dial_link::{self, DialLink, LinkAction};
 use dialtone_core::{Phone, PhoneError};
 use tauri::{AppHandle, Manager, Runtime};
@@ -39,10 +40,7 @@ fn open<R: Runtime>(app: &AppHandle<R>, link: DialLink) {
     let note = link
         .extension()
         .map(|ext| format!("Extension {ext}: key it in on the keypad once the call is answered."));
-    let action = app
-        .try_state::<Os>()
-        .map(|os| os.link_action())
-        .unwrap_or_default();
+    let action = super::settings::current(app).link_action;
     let Some(phone) = app.try_state::<Phone>().map(|p| p.inner().clone()) else {
         emit(app, OsEvent::Prefill { target, note });
         return;

@@ -7,11 +7,13 @@
 //! link to prefill, a link that cannot be called, an action that failed) goes out as the frontend event `os`.
 
 pub mod deeplink;
+#[cfg(target_os = "linux")]
+pub mod link_handler;
 pub mod notify;
+pub mod settings;
 pub mod tray;
 
 use dialtone_core::alerts::AlertTracker;
-use dialtone_core::dial_link::LinkAction;
 use dialtone_core::{Phone, PhoneEvent};
 use serde::Serialize;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -59,7 +61,8 @@ pub enum OsEvent {
 /// What the OS glue shares (managed state).
 pub struct Os {
     alerts: Mutex<AlertTracker>,
-    link_action: Mutex<LinkAction>,
+    /// Whether do-not-disturb is on (switched from the tray; not kept across runs).
+    dnd_on: Mutex<bool>,
     /// Events raised before the window asked for them (a link on the first launch's command line).
     queued: Mutex<Option<Vec<OsEvent>>>,
 }
@@ -72,7 +75,7 @@ impl Os {
     fn new() -> Os {
         Os {
             alerts: Mutex::new(AlertTracker::new()),
-            link_action: Mutex::new(LinkAction::default()),
+            dnd_on: Mutex::new(false),
             queued: Mutex::new(Some(Vec::new())),
         }
     }
@@ -80,11 +83,6 @@ impl Os {
     /// The user disconnects or quits: the unregistration that follows is not a dropped registration.
     pub fn expect_unregister(&self) {
         lock(&self.alerts).expect_unregister();
-    }
-
-    /// What links do: dial (default) or prefill.
-    pub fn link_action(&self) -> LinkAction {
-        *lock(&self.link_action)
     }
 }
 
@@ -113,6 +111,8 @@ pub fn setup<R: Runtime>(app: &AppHandle<R>, phone: &Phone) {
     };
     watch(app.clone(), phone.subscribe(), tray);
     deeplink::handle_args(app, std::env::args().collect());
+    #[cfg(target_os = "linux")]
+    link_handler::register(app);
 }
 
 /// Feeds every core event to the alert tracker and the tray.
@@ -182,10 +182,4 @@ pub fn show_window<R: Runtime>(app: &AppHandle<R>) {
 #[tauri::command]
 pub fn os_events(os: tauri::State<'_, Os>) -> Vec<OsEvent> {
     lock(&os.queued).take().unwrap_or_default()
-}
-
-/// Sets what click-to-call links do: `dial` (default) or `prefill`.
-#[tauri::command]
-pub fn set_link_action(os: tauri::State<'_, Os>, action: LinkAction) {
-    *lock(&os.link_action) = action;
 }

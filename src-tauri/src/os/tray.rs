@@ -1,9 +1,10 @@
 //! The tray icon (Tauri's `tray-icon` feature; on Linux a StatusNotifierItem through libayatana-appindicator, its
 //! menu exported over D-Bus): the registration status as a coloured dot on the icon, in the tooltip and as the
 //! menu's first (disabled) line — Linux panels show no tooltips for these items — and the quick actions **Show**,
-//! **Do not disturb** (incoming calls refused with 486 Busy Here while checked) and **Quit**.
+//! **Do not disturb** (incoming calls refused while checked, straight after 100 Trying and without ringing, with
+//! 486 Busy Here or 480 Temporarily Unavailable per the app setting, see `settings.rs`) and **Quit**.
 
-use super::{emit, show_window, Os, OsEvent};
+use super::{emit, lock, show_window, Os, OsEvent};
 use dialtone_core::{Phone, RegistrationState};
 use std::time::Duration;
 use tauri::image::Image;
@@ -14,8 +15,6 @@ use tauri::{AppHandle, Manager, Runtime};
 const SHOW: &str = "show";
 const DND: &str = "dnd";
 const QUIT: &str = "quit";
-/// The status incoming calls are refused with while do-not-disturb is on.
-const DND_CODE: u16 = 486;
 /// How long Quit waits for the registrar to confirm the unregistration.
 const QUIT_GRACE: Duration = Duration::from_secs(3);
 
@@ -95,11 +94,16 @@ fn on_menu<R: Runtime>(
         DND => {
             // The check mark has already flipped when the click arrives.
             let on = dnd.is_checked().unwrap_or(false);
-            let code = on.then_some(DND_CODE);
+            let code = on.then(|| super::settings::current(app).dnd_refusal.code());
             let (app, phone, dnd) = (app.clone(), phone.clone(), dnd.clone());
             tauri::async_runtime::spawn(async move {
                 match phone.set_do_not_disturb(code).await {
-                    Ok(()) => emit(&app, OsEvent::DoNotDisturb { on, code }),
+                    Ok(()) => {
+                        if let Some(os) = app.try_state::<Os>() {
+                            *lock(&os.dnd_on) = on;
+                        }
+                        emit(&app, OsEvent::DoNotDisturb { on, code });
+                    }
                     Err(e) => {
                         let _ = dnd.set_checked(!on);
                         emit(

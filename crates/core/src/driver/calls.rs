@@ -177,6 +177,12 @@ impl Active {
             return;
         }
         let Some(old) = replaces else {
+            // It rings: only now the 180 goes out (the UA's automatic 180 is off, see `connect`).
+            if let Err(e) = self.ua.ring(now(), id) {
+                env.emit(PhoneEvent::error(format!(
+                    "cannot ring the incoming call: {e}"
+                )));
+            }
             if let Some(event) = info.report(CallState::Ring, None, None) {
                 env.emit(event);
             }

@@ -9,12 +9,17 @@
 //!   `user`) and the rest of the form with [`AccountForm::validate`], so a bad login is refused on save with a
 //!   message naming the field.
 //!
+//! - [`SettingsStore`] keeps the app-wide [`AppSettings`] (what click-to-call links do, what do-not-disturb refuses
+//!   calls with) in `settings.json` beside it, through the same atomic writer.
+//!
 //! DTMF methods: RFC 4733 telephone-events in RTP, or SIP INFO (RFC 6086). Do-not-disturb rejects incoming INVITEs
 //! with 486 Busy Here (RFC 3261 §21.4.24) or 480 Temporarily Unavailable (RFC 3261 §21.4.18).
 
 mod atomic_file;
+pub mod settings;
 pub mod store;
 
+pub use settings::{AppSettings, DndRefusal, SettingsError, SettingsStore};
 pub use store::{ProfileRecovery, ProfileStore, ProfileStoreError, RestoredFrom};
 
 use crate::account::{AccountForm, FieldError, Transport};

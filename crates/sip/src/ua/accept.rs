@@ -18,7 +18,8 @@ use crate::transaction::TransactionId;
 use crate::transport::{Peer, TransportKind};
 
 impl Call {
-    /// A new incoming INVITE (server transaction `tid`): 100, 180, [`UaEvent::IncomingCall`].
+    /// A new incoming INVITE (server transaction `tid`): 100, 180 (unless
+    /// [`super::UaConfig::auto_ring`] is off), [`UaEvent::IncomingCall`].
     /// A call `replaces`-ing another (RFC 3891) is not rung: no 180.
     /// `None` when the INVITE cannot start a dialog (it has then been answered with an error).
     pub(crate) fn incoming(
@@ -84,7 +85,7 @@ impl Call {
         call.remote_sdp = sdp_of(&call.invite.body);
         let trying = call.uas_response(100);
         ctx.respond(tid, trying);
-        if replaces.is_none() {
+        if replaces.is_none() && ctx.config.auto_ring {
             let ringing = call.uas_response(180);
             ctx.respond(tid, ringing);
         }
@@ -239,6 +240,20 @@ impl Call {
     }
 
     /// `UserAgent::reject`: a final error for a ringing incoming call.
+    /// `UserAgent::ring`: 180 Ringing for an incoming call not yet answered.
+    pub(crate) fn ring(&mut self, ctx: &mut Ctx<'_>) -> Result<(), UaError> {
+        let (Role::Uas, Phase::Ringing, Some(tid)) = (self.role, self.phase, self.invite_tid)
+        else {
+            return Err(UaError::WrongState {
+                call: self.id,
+                command: "ring",
+            });
+        };
+        let ringing = self.uas_response(180);
+        ctx.respond(tid, ringing);
+        Ok(())
+    }
+
     pub(crate) fn reject(&mut self, code: u16, ctx: &mut Ctx<'_>) -> Result<(), UaError> {
         let (Role::Uas, Phase::Ringing, Some(tid)) = (self.role, self.phase, self.invite_tid)
         else {

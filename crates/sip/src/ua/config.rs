@@ -66,11 +66,16 @@ pub struct UaConfig {
     pub incoming_ring_timeout: Duration,
     /// Session timers (RFC 4028).
     pub session_timer: SessionTimerConfig,
+    /// Send 180 Ringing as soon as an incoming INVITE is accepted (default). Off, the application
+    /// decides first and rings with [`super::UserAgent::ring`], or refuses with
+    /// [`super::UserAgent::reject`] and no 180 is ever sent (do-not-disturb, call screening).
+    pub auto_ring: bool,
 }
 
 impl UaConfig {
     /// Defaults: RFC 3261 timers, `User-Agent: Dialtone`, the bodies of [`ACCEPTED_BODIES`],
-    /// `timer` and `replaces` supported, 120 s ring timeout, session timers of 1800 s.
+    /// `timer` and `replaces` supported, 120 s ring timeout, session timers of 1800 s, 180 Ringing
+    /// sent at once.
     pub fn new(local_addr: SocketAddr, seed: u64) -> UaConfig {
         let policy = UasPolicy {
             supported: SUPPORTED.split(", ").map(str::to_owned).collect(),
@@ -85,6 +90,7 @@ impl UaConfig {
             policy,
             incoming_ring_timeout: Duration::from_secs(120),
             session_timer: SessionTimerConfig::default(),
+            auto_ring: true,
         }
     }
 }

@@ -295,6 +295,12 @@ impl UserAgent {
         self.with_call(now, id, |call, ctx| call.answer(sdp, ctx))
     }
 
+    /// Sends 180 Ringing for an incoming call not yet answered: with [`UaConfig::auto_ring`] off,
+    /// once the application has decided to let it ring (sending it again repeats the 180).
+    pub fn ring(&mut self, now: Instant, id: CallId) -> Result<(), UaError> {
+        self.with_call(now, id, |call, ctx| call.ring(ctx))
+    }
+
     /// Rejects a ringing incoming call with `code` (486 busy, 603 decline, 480 unavailable...).
     pub fn reject(&mut self, now: Instant, id: CallId, code: u16) -> Result<(), UaError> {
         if !(300..=699).contains(&code) {

@@ -95,6 +95,21 @@ impl Net {
         self.nodes.len() - 1
     }
 
+    /// Adds a user agent at `address` whose configuration `tune` adjusts; returns its index.
+    pub fn add_ua_with(
+        &mut self,
+        address: &str,
+        seed: u64,
+        tune: impl FnOnce(&mut UaConfig),
+    ) -> usize {
+        let mut config = UaConfig::new(addr(address), seed);
+        tune(&mut config);
+        self.nodes
+            .push((addr(address), Node::Ua(Box::new(UserAgent::new(config)))));
+        self.events.push(Vec::new());
+        self.nodes.len() - 1
+    }
+
     /// Adds a scripted peer at `address`; returns its index.
     pub fn add_script(&mut self, address: &str, script: Script) -> usize {
         self.nodes.push((addr(address), Node::Script(script)));
