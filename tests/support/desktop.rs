@@ -13,7 +13,7 @@ pub const PYTHON: &str = "/usr/bin/python3";
 
 /// `<repo>/tests/notify/NAME`.
 pub fn notify_script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    dialtone_testkit::repo_root()
         .join("tests/notify")
         .join(name)
 }

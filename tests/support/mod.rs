@@ -535,7 +535,7 @@ fn get(url: &str) -> Value {
 
 /// `<repo>/target/screenshots`, created.
 pub fn screenshot_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let dir = dialtone_testkit::repo_root().join("target/screenshots");
     std::fs::create_dir_all(&dir).expect("create target/screenshots");
     dir
 }

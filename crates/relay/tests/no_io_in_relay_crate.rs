@@ -5,6 +5,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// This package's directory: `cargo test` sets it when running the test (a binary reused from a checkout elsewhere
+/// would otherwise look in that checkout); the compile-time value when run by hand.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 const FORBIDDEN_CRATES: &[&str] = &["tokio", "mio", "async-std", "async-io", "smol"];
 
 const FORBIDDEN_TEXT: &[&str] = &[
@@ -18,7 +26,7 @@ const FORBIDDEN_TEXT: &[&str] = &[
 ];
 
 fn crate_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    manifest_dir()
 }
 
 fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {

@@ -15,6 +15,14 @@ use dialtone_sip_message::{
     Request, Response, Scheme, UasPolicy,
 };
 
+/// This package's directory: `cargo test` sets it when running the test (a binary reused from a checkout elsewhere
+/// would otherwise look in that checkout); the compile-time value when run by hand.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 fn corpus_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("DIALTONE_RFC4475_DIR") {
         let p = PathBuf::from(dir);
@@ -25,7 +33,7 @@ fn corpus_dir() -> PathBuf {
         );
         return p;
     }
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest = manifest_dir();
     let candidates = [
         manifest.join("../../../shared/corpora/rfc4475"),
         manifest.join("../../shared/corpora/rfc4475"),

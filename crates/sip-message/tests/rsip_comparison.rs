@@ -8,6 +8,14 @@ use dialtone_sip_message::Message;
 use rsip::headers::ToTypedHeader;
 use rsip::message::HeadersExt;
 
+/// This package's directory: `cargo test` sets it when running the test (a binary reused from a checkout elsewhere
+/// would otherwise look in that checkout); the compile-time value when run by hand.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 const VALID: [&str; 13] = [
     "wsinv",
     "intmeth",
@@ -28,7 +36,7 @@ fn corpus_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("DIALTONE_RFC4475_DIR") {
         return PathBuf::from(dir);
     }
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest = manifest_dir();
     [
         manifest.join("../../../shared/corpora/rfc4475"),
         manifest.join("../../shared/corpora/rfc4475"),

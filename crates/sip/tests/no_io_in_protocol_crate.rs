@@ -5,6 +5,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// This package's directory: `cargo test` sets it when running the test (a binary reused from a checkout elsewhere
+/// would otherwise look in that checkout); the compile-time value when run by hand.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 /// Crates that mean an async runtime or an event loop.
 const FORBIDDEN_CRATES: &[&str] = &["tokio", "mio", "async-std", "async-io", "smol"];
 
@@ -25,7 +33,7 @@ const PROTOCOL_CRATES: &[(&str, &str)] = &[
 ];
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    manifest_dir().join("../..")
 }
 
 /// The crate names in `cargo tree -p <package> -e normal`.

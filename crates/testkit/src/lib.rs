@@ -39,7 +39,21 @@ pub use process::{require_binary, PeerProcess};
 pub use sipp::{Scenario, Sipp, SippArgs, SippOutcome, SippTransport};
 pub use tls_server::TlsTestServer;
 
+/// The repository's root, found at run time: the nearest directory holding `tests/peers`, from the running test's
+/// package directory (`cargo test` sets `CARGO_MANIFEST_DIR`) or the current directory. Not a compile-time path: a
+/// test binary may be reused from a checkout elsewhere when the cargo target directory is shared.
+pub fn repo_root() -> std::path::PathBuf {
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::current_dir().ok());
+    start
+        .as_deref()
+        .and_then(|dir| dir.ancestors().find(|d| d.join("tests/peers").is_dir()))
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+}
+
 /// The repository's `tests/peers` directory (templates and SIPp scenarios).
 pub fn peers_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers")
+    repo_root().join("tests/peers")
 }

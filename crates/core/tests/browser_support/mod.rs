@@ -12,7 +12,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser")
+    dialtone_testkit::repo_root().join("tests/browser")
 }
 
 pub fn chromium() -> String {
@@ -202,7 +202,7 @@ impl PhonePage {
     pub fn serve(ws_url: &str, domain: &str) -> PhonePage {
         use std::io::{Read, Write};
         use std::sync::atomic::{AtomicBool, Ordering};
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/phone-page");
+        let source = dialtone_testkit::repo_root().join("ui/phone-page");
         let dir = tempfile::tempdir().expect("temp dir");
         for name in ["index.html", "phone.js", "phone.css", "jssip.min.js"] {
             std::fs::copy(source.join(name), dir.path().join(name))
