@@ -46,10 +46,16 @@ pub fn require_browser_tools() {
 
 /// Runs the test named `name` again inside a new network namespace with only loopback up; returns
 /// `true` in that child (which then runs the body) and `false` in the parent once the child passed.
+/// One such child runs at a time per test binary: each starts a Chromium, a SIP server and phones,
+/// and several at once on a small shared machine starved ICE/DTLS set-up past the tests' timeouts.
 pub fn in_private_netns(name: &str) -> bool {
     if std::env::var_os("DIALTONE_TEST_NETNS").is_some() {
         return true;
     }
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     require_browser_tools();
     let exe = std::env::current_exe().expect("test binary path");
     let status = Command::new("unshare")
