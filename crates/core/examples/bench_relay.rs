@@ -684,17 +684,8 @@ impl RawPhones {
             match reply.status() {
                 Some(200) => return Ok(()),
                 Some(401) if cseq == 1 => {
-                    let challenge = reply
-                        .headers("WWW-Authenticate")
-                        .into_iter()
-                        .find(|h| {
-                            digest::param(h, "algorithm")
-                                .is_none_or(|a| a.eq_ignore_ascii_case("MD5"))
-                        })
-                        .ok_or("no MD5 challenge")?;
                     let creds =
-                        digest::md5_credentials(&challenge, "REGISTER", &uri, "bob", "bobpw")
-                            .ok_or("unanswerable challenge")?;
+                        md5_answer(&reply, "WWW-Authenticate", "REGISTER", &uri, "bob", "bobpw")?;
                     auth = format!("Authorization: {creds}\r\n");
                 }
                 _ => return Err(format!("REGISTER: {}", reply.head())),
@@ -764,17 +755,14 @@ impl RawPhones {
                     self.alice
                         .send_to(ack.as_bytes(), relay)
                         .map_err(|e| e.to_string())?;
-                    let challenge = reply
-                        .headers("Proxy-Authenticate")
-                        .into_iter()
-                        .find(|h| {
-                            digest::param(h, "algorithm")
-                                .is_none_or(|a| a.eq_ignore_ascii_case("MD5"))
-                        })
-                        .ok_or("no MD5 challenge")?;
-                    let creds =
-                        digest::md5_credentials(&challenge, "INVITE", &uri, "alice", "alicepw")
-                            .ok_or("unanswerable challenge")?;
+                    let creds = md5_answer(
+                        &reply,
+                        "Proxy-Authenticate",
+                        "INVITE",
+                        &uri,
+                        "alice",
+                        "alicepw",
+                    )?;
                     auth = format!("Proxy-Authorization: {creds}\r\n");
                 }
                 Some(200) if cseq == 2 => {
@@ -1268,4 +1256,24 @@ fn main() {
             std::process::exit(1);
         }
     }
+}
+
+/// Credentials for the MD5 challenge in `header` of `reply` (the relay's default algorithm).
+fn md5_answer(
+    reply: &Sip,
+    header: &str,
+    method: &str,
+    uri: &str,
+    user: &str,
+    password: &str,
+) -> Result<String> {
+    let challenge = reply
+        .headers(header)
+        .into_iter()
+        .find(|h| digest::param(h, "algorithm").is_none_or(|a| a.eq_ignore_ascii_case("MD5")))
+        .ok_or("no MD5 challenge")?;
+    Ok(
+        digest::md5_credentials(&challenge, method, uri, user, password)
+            .ok_or("unanswerable challenge")?,
+    )
 }
