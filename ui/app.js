@@ -182,7 +182,6 @@ function readProfile() {
     videoCodecs: (state.profiles.find((p) => p.id === state.editing) || {}).videoCodecs || [],
     dtmf: $("dtmf-method").value,
     devices: { microphone: pick("dev-mic"), speaker: pick("dev-speaker"), ringer: pick("dev-ringer") },
-    doNotDisturb: (state.profiles.find((p) => p.id === state.editing) || {}).doNotDisturb || "off",
     passwordMode: ui.passwordMode.value,
   };
 }

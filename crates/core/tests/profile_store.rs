@@ -3,8 +3,7 @@
 use dialtone_core::account::Transport;
 use dialtone_core::keyring::{MemorySecretStore, SecretStore, SecretStoreError};
 use dialtone_core::profile::{
-    DeviceChoice, DndMode, DtmfMethod, PasswordMode, Profile, ProfileStore, ProfileStoreError,
-    RestoredFrom,
+    DeviceChoice, DtmfMethod, PasswordMode, Profile, ProfileStore, ProfileStoreError, RestoredFrom,
 };
 use dialtone_core::Secret;
 use std::fs;
@@ -32,7 +31,6 @@ fn profile(name: &str) -> Profile {
             speaker: None,
             ringer: Some("pulse:speakers".into()),
         },
-        do_not_disturb: DndMode::Unavailable,
         password_mode: PasswordMode::Remember,
         ..Profile::default()
     }
@@ -68,7 +66,6 @@ fn profile_round_trips_through_the_file() {
     home.login = "bob".into();
     home.transport = Transport::Udp;
     home.tls_pin = String::new();
-    home.do_not_disturb = DndMode::Off;
     let home = store.save(home).expect("save home");
     assert_ne!(work.id, home.id);
 
@@ -97,7 +94,6 @@ fn profile_round_trips_through_the_file() {
     let p = &json["profiles"][0];
     assert_eq!(p["serverUrl"], "wss://pbx.example.com:8089/ws");
     assert_eq!(p["dtmf"], "info");
-    assert_eq!(p["doNotDisturb"], "unavailable");
     assert_eq!(p["devices"]["ringer"], "pulse:speakers");
     assert!(p.get("password").is_none());
 }
@@ -322,4 +318,18 @@ fn bad_ids_are_refused() {
         panic!("bad id accepted")
     };
     assert_eq!(errors[0].field, "id");
+}
+
+#[test]
+fn a_file_from_before_do_not_disturb_moved_to_the_app_settings_still_loads() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(
+        dir.path().join("profiles.json"),
+        r#"{"version":1,"profiles":[{"id":"p1a","name":"Old","serverUrl":"pbx.example.com","login":"alice","doNotDisturb":"busy"}]}"#,
+    )
+    .expect("write");
+    let store = ProfileStore::open(dir.path()).expect("open");
+    assert!(store.recovery().is_none(), "{:?}", store.recovery());
+    assert_eq!(store.list().len(), 1);
+    assert_eq!(store.list()[0].name, "Old");
 }

@@ -39,30 +39,6 @@ pub enum DtmfMethod {
     Info,
 }
 
-/// What do-not-disturb does with incoming calls for this account.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DndMode {
-    /// Calls ring as usual.
-    #[default]
-    Off,
-    /// Incoming calls are rejected with 486 Busy Here.
-    Busy,
-    /// Incoming calls are rejected with 480 Temporarily Unavailable.
-    Unavailable,
-}
-
-impl DndMode {
-    /// The SIP status code incoming INVITEs are rejected with, or `None` when calls ring.
-    pub fn reject_code(self) -> Option<u16> {
-        match self {
-            DndMode::Off => None,
-            DndMode::Busy => Some(486),
-            DndMode::Unavailable => Some(480),
-        }
-    }
-}
-
 /// Whether the password is remembered in the OS keyring or asked for at each connect.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -127,8 +103,6 @@ pub struct Profile {
     pub dtmf: DtmfMethod,
     /// Audio devices for calls on this account.
     pub devices: DeviceChoice,
-    /// Do-not-disturb for this account.
-    pub do_not_disturb: DndMode,
     /// Whether the password is kept in the OS keyring or asked for at each connect.
     pub password_mode: PasswordMode,
 }
@@ -312,16 +286,5 @@ mod tests {
         let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["audioCodecs", "videoCodecs"]);
         assert!(errors[0].message.contains("twice"));
-    }
-
-    #[test]
-    fn dnd_codes() {
-        assert_eq!(DndMode::Off.reject_code(), None);
-        assert_eq!(DndMode::Busy.reject_code(), Some(486));
-        assert_eq!(DndMode::Unavailable.reject_code(), Some(480));
-        assert_eq!(
-            serde_json::to_string(&DndMode::Unavailable).ok().as_deref(),
-            Some("\"unavailable\"")
-        );
     }
 }
