@@ -289,3 +289,77 @@ fn a_dialtone_phone_calls_the_browser_with_a_webrtc_offer() {
         alice.seen
     );
 }
+
+/// The digits of `cli`'s `dtmf` events going `flow` (`sent` or `received`), with their methods.
+fn dtmf_digits(cli: &Cli, flow: &str) -> (String, Vec<String>) {
+    let events: Vec<&Value> = cli
+        .seen
+        .iter()
+        .filter(|v| v["event"] == "dtmf" && v["flow"] == flow)
+        .collect();
+    let digits = events
+        .iter()
+        .filter_map(|v| v["digit"].as_str())
+        .collect::<String>();
+    let methods = events
+        .iter()
+        .map(|v| v["method"].as_str().unwrap_or("").to_owned())
+        .collect();
+    (digits, methods)
+}
+
+#[test]
+fn dtmf_travels_as_rfc4733_events_in_a_webrtc_call_both_ways() {
+    if !in_private_netns("dtmf_travels_as_rfc4733_events_in_a_webrtc_call_both_ways") {
+        return;
+    }
+    let (kamailio, page) = kamailio_and_page();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let record = dir.path().join("bob-hears-the-browser.wav");
+    // Bob sends digits with the default method (auto: RFC 4733 when the call negotiated telephone-events).
+    let mut bob = bob(
+        &kamailio,
+        &record,
+        &["--dtmf", "15#", "--dtmf-after", "1"],
+    );
+    let wav = tone_wav(dir.path(), BROWSER_HZ, 30);
+    let mut browser = Browser::start(serde_json::json!({
+        "page": page.url, "user": "alice", "password": "alicepw", "action": "call", "target": "bob",
+        "holdMs": 5000, "hangup": true, "toneWav": wav, "dtmf": "15#", "dtmfAtMs": 1500,
+    }));
+    browser.wait_for("registered", T);
+    browser.wait_for("established", T);
+    bob.wait_for("bob ESTABLISHED", T, is_call("ESTABLISHED"));
+    let media = seen_or_wait(&mut bob, "bob's media", |v| v["event"] == "media");
+    // The bridge's plain leg negotiated telephone-event/48000 next to Opus with the audio task.
+    assert!(
+        media["telephone_event"].is_u64(),
+        "telephone-events negotiated on the internal hop: {media}"
+    );
+    browser.wait_for("dtmf_sent", T);
+    // Chromium's RTCDTMFSender events, through ICE/DTLS-SRTP and the bridge, decoded by the audio task.
+    for _ in 0..3 {
+        bob.wait_for("a digit from the browser", T, |v| {
+            v["event"] == "dtmf" && v["flow"] == "received"
+        });
+    }
+    browser.wait_for("result", T);
+    bob.wait_for("bob FINISH", T, is_call("FINISH"));
+    let (received, methods) = dtmf_digits(&bob, "received");
+    assert_eq!(received, "15#", "digits from the browser");
+    assert!(
+        methods.iter().all(|m| m == "rfc4733"),
+        "received as RFC 4733 events, not SIP INFO: {methods:?}"
+    );
+    let (sent, methods) = dtmf_digits(&bob, "sent");
+    assert_eq!(sent, "15#", "bob's own digits");
+    assert!(
+        methods.iter().all(|m| m == "rfc4733"),
+        "sent as RFC 4733 events (auto picks them once negotiated): {methods:?}"
+    );
+    assert!(
+        !bob.seen.iter().any(|v| v["event"] == "error" || v["event"] == "dtmf_failed"),
+        "the phone reported errors: {:#?}",
+        bob.seen
+    );
+}
