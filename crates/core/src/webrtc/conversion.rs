@@ -208,7 +208,8 @@ fn rescale_events(payload: &[u8], from_clock: u32, to_clock: u32) -> Vec<u8> {
     }
     for block in out.chunks_exact_mut(4) {
         let duration = u64::from(u16::from_be_bytes([block[2], block[3]]));
-        let scaled = (duration * u64::from(to_clock) / u64::from(from_clock)).min(u64::from(u16::MAX));
+        let scaled =
+            (duration * u64::from(to_clock) / u64::from(from_clock)).min(u64::from(u16::MAX));
         block[2..4].copy_from_slice(&(scaled as u16).to_be_bytes());
     }
     out
@@ -547,7 +548,14 @@ mod tests {
     }
 
     /// An RFC 4733 packet: `event`, end bit, `duration` ticks.
-    fn event(pt: u8, sequence: u16, timestamp: u32, digit: u8, end: bool, duration: u16) -> RtpPacket {
+    fn event(
+        pt: u8,
+        sequence: u16,
+        timestamp: u32,
+        digit: u8,
+        end: bool,
+        duration: u16,
+    ) -> RtpPacket {
         let mut payload = vec![digit, if end { 0x80 | 10 } else { 10 }];
         payload.extend_from_slice(&duration.to_be_bytes());
         RtpPacket {
@@ -584,9 +592,16 @@ mod tests {
         c.push(&event(110, 1001, 5000 + 960, 5, false, 960), &mut out);
         c.push(&event(110, 1002, 5000 + 960, 5, true, 1920), &mut out);
         assert_eq!(out.len(), 3);
-        assert_eq!((out[1].payload_type, out[1].sequence, out[1].timestamp), (101, 8, 70_960));
+        assert_eq!(
+            (out[1].payload_type, out[1].sequence, out[1].timestamp),
+            (101, 8, 70_960)
+        );
         assert_eq!((out[2].sequence, out[2].timestamp), (9, 70_960));
-        assert_eq!(out[2].payload, event(0, 0, 0, 5, true, 1920).payload, "same clock: untouched");
+        assert_eq!(
+            out[2].payload,
+            event(0, 0, 0, 5, true, 1920).payload,
+            "same clock: untouched"
+        );
         assert!(out[1].marker, "the event's first packet keeps its marker");
 
         // A leg without telephone-events gets none.
@@ -632,7 +647,11 @@ mod tests {
         assert_eq!(events.len(), 3);
         for (i, e) in events.iter().enumerate() {
             assert_eq!(e.payload_type, 101);
-            assert_eq!(e.sequence, last.sequence + 1 + i as u16, "one sequence space");
+            assert_eq!(
+                e.sequence,
+                last.sequence + 1 + i as u16,
+                "one sequence space"
+            );
             assert_eq!(e.timestamp, next_out, "the event's start in 8 kHz");
         }
         assert_eq!(

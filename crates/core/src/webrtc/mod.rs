@@ -48,7 +48,8 @@ pub use conversion::{
     Conversion, EventFormat, Forwarder, MediaFormat, Transcoder, FRAME_MS, MAX_CONCEAL_MS,
 };
 pub use peer::{
-    to_rtp_packet, PeerEvent, WebRtcPeer, OPUS_FMTP, OPUS_PAYLOAD_TYPE, TELEPHONE_EVENT_PAYLOAD_TYPE,
+    to_rtp_packet, PeerEvent, WebRtcPeer, OPUS_FMTP, OPUS_PAYLOAD_TYPE,
+    TELEPHONE_EVENT_PAYLOAD_TYPE,
 };
 pub use phone_media::{direction_of, PendingWebRtc, PhoneWebRtc};
 pub use plain::{PlainLeg, PlainMedia, PLAIN_CODECS};

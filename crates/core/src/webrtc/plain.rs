@@ -88,8 +88,8 @@ impl PlainLeg {
         } else {
             PLAIN_CODECS_NO_EVENTS
         };
-        let policy = CodecPolicy::from_lists(codecs, "")
-            .map_err(|e| WebRtcError::Sdp(e.to_string()))?;
+        let policy =
+            CodecPolicy::from_lists(codecs, "").map_err(|e| WebRtcError::Sdp(e.to_string()))?;
         for _ in 0..BIND_ATTEMPTS {
             let rtp = UdpSocket::bind(SocketAddr::new(ip, 0))
                 .await
@@ -190,8 +190,14 @@ mod tests {
             media.remote,
             "127.0.0.1:30000".parse::<SocketAddr>().unwrap()
         );
-        assert!(answer.contains(&format!("m=audio {} RTP/AVP 0 ", local.port())), "{answer}");
-        assert!(answer.contains("a=rtpmap:101 telephone-event/8000"), "{answer}");
+        assert!(
+            answer.contains(&format!("m=audio {} RTP/AVP 0 ", local.port())),
+            "{answer}"
+        );
+        assert!(
+            answer.contains("a=rtpmap:101 telephone-event/8000"),
+            "{answer}"
+        );
         assert_eq!(
             media.format.events,
             Some(EventFormat {

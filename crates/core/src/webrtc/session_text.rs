@@ -127,7 +127,12 @@ mod tests {
                 clock_rate: 48_000
             })
         );
-        assert_eq!(opus_format(&with_events(local), CHROME_OFFER).unwrap().events, None);
+        assert_eq!(
+            opus_format(&with_events(local), CHROME_OFFER)
+                .unwrap()
+                .events,
+            None
+        );
         assert!(opus_format("v=0\r\nm=audio 9 RTP/AVP 0\r\n", CHROME_OFFER).is_none());
     }
 
