@@ -473,8 +473,8 @@ fn replaces_takes_over_a_webrtc_call(bob_flags: &[&str]) {
     let media = carol
         .seen
         .iter()
-        .filter(|v| v["event"] == "media" && v["id"] == replacing["id"])
-        .last()
+        .rev()
+        .find(|v| v["event"] == "media" && v["id"] == replacing["id"])
         .cloned()
         .expect("the replacing call's media");
     eprintln!("carol's replacing call: {media}");
