@@ -8,6 +8,7 @@
 //
 // action "call": dial `target`; "answer": answer the next incoming call automatically.
 // `hangup`: hang up after holdMs (otherwise wait for the other side to end the call).
+// `dtmf` (e.g. "15#"): send these digits as RFC 4733 telephone-events `dtmfAtMs` (default 1000) into the call.
 // Chromium: /usr/bin/chromium (or $CHROMIUM), launched with the fake-media flags of TESTING.md; the
 // caller is expected to run this inside a network namespace or with everything on 127.0.0.1.
 import { chromium } from 'playwright-core';
@@ -89,8 +90,14 @@ try {
   // Hold the call, sampling what the page hears and receives.
   const samples = [];
   const holdUntil = Date.now() + (opts.holdMs || 6000);
+  const dtmfAt = opts.dtmf ? Date.now() + (opts.dtmfAtMs || 1000) : Infinity;
   while (Date.now() < holdUntil) {
     await sleep(500);
+    if (Date.now() >= dtmfAt && opts.dtmf) {
+      await page.evaluate((tones) => window.dialtone.sendDtmf(tones), opts.dtmf);
+      emit('dtmf_sent', { tones: opts.dtmf });
+      opts.dtmf = '';
+    }
     const s = await page.evaluate(async () => ({
       stats: await window.dialtone.stats(),
       heard: window.dialtone.heard(),

@@ -6,6 +6,7 @@
 //   await dialtone.register({ user, password })      resolves when registered
 //   dialtone.call('bob')                               places a call (user name or SIP URI)
 //   dialtone.answer() / dialtone.hangup()
+//   dialtone.sendDtmf('15#')                            RFC 4733 telephone-events (RTCDTMFSender) in the call's audio
 //   dialtone.state()                                   { registration, call, peer, ... }
 //   await dialtone.stats()                             getStats(): inbound/outbound RTP, codec, ICE pair
 //   dialtone.heard()                                   { frequency, levelDb } of the remote audio (WebAudio analyser)
@@ -183,6 +184,13 @@
     if (session && !session.isEnded()) session.terminate();
   }
 
+  // DTMF as RFC 4733 telephone-events in the media stream (JsSIP's 'RFC2833' transport: RTCDTMFSender), not SIP INFO.
+  function sendDtmf(tones) {
+    if (!session || session.isEnded()) throw new Error('no call');
+    session.sendDTMF(tones, { transportType: 'RFC2833', duration: 160, interToneGap: 100 });
+    note(`sent DTMF ${tones} (RFC 4733)`);
+  }
+
   async function stats() {
     const out = { bytesReceived: 0, packetsReceived: 0, bytesSent: 0, packetsSent: 0, codec: '', pair: '' };
     const pc = session && session.connection;
@@ -236,6 +244,7 @@
     call,
     answer,
     hangup,
+    sendDtmf,
     stats,
     heard,
     state: () => JSON.parse(JSON.stringify(state)),

@@ -289,3 +289,230 @@ fn a_dialtone_phone_calls_the_browser_with_a_webrtc_offer() {
         alice.seen
     );
 }
+
+/// The digits of `cli`'s `dtmf` events going `flow` (`sent` or `received`), with their methods.
+fn dtmf_digits(cli: &Cli, flow: &str) -> (String, Vec<String>) {
+    let events: Vec<&Value> = cli
+        .seen
+        .iter()
+        .filter(|v| v["event"] == "dtmf" && v["flow"] == flow)
+        .collect();
+    let digits = events
+        .iter()
+        .filter_map(|v| v["digit"].as_str())
+        .collect::<String>();
+    let methods = events
+        .iter()
+        .map(|v| v["method"].as_str().unwrap_or("").to_owned())
+        .collect();
+    (digits, methods)
+}
+
+#[test]
+fn dtmf_travels_as_rfc4733_events_in_a_webrtc_call_both_ways() {
+    if !in_private_netns("dtmf_travels_as_rfc4733_events_in_a_webrtc_call_both_ways") {
+        return;
+    }
+    let (kamailio, page) = kamailio_and_page();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let record = dir.path().join("bob-hears-the-browser.wav");
+    // Bob sends digits with the default method (auto: RFC 4733 when the call negotiated telephone-events).
+    let mut bob = bob(&kamailio, &record, &["--dtmf", "15#", "--dtmf-after", "1"]);
+    let wav = tone_wav(dir.path(), BROWSER_HZ, 30);
+    let mut browser = Browser::start(serde_json::json!({
+        "page": page.url, "user": "alice", "password": "alicepw", "action": "call", "target": "bob",
+        "holdMs": 5000, "hangup": true, "toneWav": wav, "dtmf": "15#", "dtmfAtMs": 1500,
+    }));
+    browser.wait_for("registered", T);
+    browser.wait_for("established", T);
+    bob.wait_for("bob ESTABLISHED", T, is_call("ESTABLISHED"));
+    let media = seen_or_wait(&mut bob, "bob's media", |v| v["event"] == "media");
+    // The bridge's plain leg negotiated telephone-event/48000 next to Opus with the audio task.
+    assert!(
+        media["telephone_event"].is_u64(),
+        "telephone-events negotiated on the internal hop: {media}"
+    );
+    browser.wait_for("dtmf_sent", T);
+    // Chromium's RTCDTMFSender events, through ICE/DTLS-SRTP and the bridge, decoded by the audio task.
+    for _ in 0..3 {
+        bob.wait_for("a digit from the browser", T, |v| {
+            v["event"] == "dtmf" && v["flow"] == "received"
+        });
+    }
+    browser.wait_for("result", T);
+    bob.wait_for("bob FINISH", T, is_call("FINISH"));
+    let (received, methods) = dtmf_digits(&bob, "received");
+    assert_eq!(received, "15#", "digits from the browser");
+    assert!(
+        methods.iter().all(|m| m == "rfc4733"),
+        "received as RFC 4733 events, not SIP INFO: {methods:?}"
+    );
+    let (sent, methods) = dtmf_digits(&bob, "sent");
+    assert_eq!(sent, "15#", "bob's own digits");
+    assert!(
+        methods.iter().all(|m| m == "rfc4733"),
+        "sent as RFC 4733 events (auto picks them once negotiated): {methods:?}"
+    );
+    assert!(
+        !bob.seen
+            .iter()
+            .any(|v| v["event"] == "error" || v["event"] == "dtmf_failed"),
+        "the phone reported errors: {:#?}",
+        bob.seen
+    );
+}
+
+/// A Dialtone phone registered with `kamailio` as `user`, with `extra` flags.
+fn kamailio_phone(kamailio: &Kamailio, user: &str, password: &str, extra: &[&str]) -> Cli {
+    let account = format!("sip:{user}@{}", kamailio.udp_addr());
+    let mut args = vec![
+        "--account",
+        &account,
+        "--password-env",
+        "DIALTONE_TEST_PASSWORD",
+        "--timeout",
+        "60",
+    ];
+    args.extend_from_slice(extra);
+    let mut cli = Cli::phone(&args, password);
+    cli.wait_for(&format!("{user} REGISTERED"), T, is_reg("REGISTERED"));
+    cli
+}
+
+/// Attended transfer onto a WebRTC-profile call: alice (`--media-profile webrtc`) calls bob, then consults carol —
+/// carol answers that WebRTC offer through her bridge — and REFERs bob to carol with Replaces. Bob's INVITE with
+/// Replaces (`bob_flags`: his media profile) takes over carol's call: her old bridge is stopped and the replacing
+/// offer gets media of its own. Carol's recording runs on across both dialogs (the same audio task): its last
+/// stretch must hold bob's tone, alice sending silence.
+fn replaces_takes_over_a_webrtc_call(bob_flags: &[&str]) {
+    const BOB_HZ: f64 = 900.0;
+    let users: &[(&str, &str)] = &[("alice", "alicepw"), ("bob", "bobpw"), ("carol", "carolpw")];
+    let port = free_port();
+    let kamailio = Kamailio::start(KamailioOpts {
+        udp_port: port,
+        tcp_port: Some(port),
+        tls_port: None,
+        ws_port: None,
+        wss_port: None,
+        users,
+    })
+    .expect("start Kamailio");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let record = dir.path().join("carol.wav");
+    let mut carol = kamailio_phone(
+        &kamailio,
+        "carol",
+        "carolpw",
+        &[
+            "--auto-answer",
+            "--calls",
+            "2",
+            "--tone",
+            "500",
+            "--record",
+            record.to_str().expect("utf-8 path"),
+        ],
+    );
+    let mut bob_args = vec![
+        "--auto-answer",
+        "--calls",
+        "2",
+        "--hangup-after",
+        "4",
+        "--tone",
+        "900",
+    ];
+    bob_args.extend_from_slice(bob_flags);
+    let mut bob = kamailio_phone(&kamailio, "bob", "bobpw", &bob_args);
+    let bob_aor = format!("sip:bob@{}", kamailio.udp_addr());
+    let carol_aor = format!("sip:carol@{}", kamailio.udp_addr());
+    let mut alice = kamailio_phone(
+        &kamailio,
+        "alice",
+        "alicepw",
+        &[
+            "--media-profile",
+            "webrtc",
+            "--no-mic",
+            "--call",
+            &bob_aor,
+            "--attended-transfer-to",
+            &carol_aor,
+            "--transfer-after",
+            "0.5",
+        ],
+    );
+    alice.wait_for("transfer 200", T, |v| {
+        v["event"] == "transfer" && v["role"] == "transferor" && v["code"] == 200
+    });
+    assert_eq!(alice.wait_exit(T), 0, "{}", alice.stderr());
+
+    let replacing = carol.wait_for("carol's replacing call", T, |v| {
+        v["event"] == "call" && v["state"] == "ESTABLISHED" && v["replaces"].is_u64()
+    });
+    let consult = replacing["replaces"].clone();
+    let consult_media = carol
+        .seen
+        .iter()
+        .find(|v| v["event"] == "media" && v["id"] == consult)
+        .cloned()
+        .expect("the consult call's media");
+    eprintln!("carol's consult call (WebRTC from alice): {consult_media}");
+    assert_eq!(
+        bob.wait_exit(Duration::from_secs(30)),
+        0,
+        "{}",
+        bob.stderr()
+    );
+    assert_eq!(
+        carol.wait_exit(Duration::from_secs(30)),
+        0,
+        "{}",
+        carol.stderr()
+    );
+    let media = carol
+        .seen
+        .iter()
+        .rev()
+        .find(|v| v["event"] == "media" && v["id"] == replacing["id"])
+        .cloned()
+        .expect("the replacing call's media");
+    eprintln!("carol's replacing call: {media}");
+    assert_eq!(media["direction"], "sendrecv", "{media}");
+    let last = carol
+        .seen
+        .iter()
+        .find(|v| v["event"] == "stats" && v["final"] == true && v["id"] == replacing["id"])
+        .cloned()
+        .expect("carol's final stats");
+    assert!(
+        last["stats"]["packets_received"].as_u64().unwrap_or(0) > 100,
+        "{last}"
+    );
+    // The replaced dialog's silence first, bob's tone in the last seconds.
+    let heard = dialtone_devices::analysis::analyze_wav(&record, Duration::from_secs(3))
+        .expect("carol's recording");
+    eprintln!("carol heard: {heard:?}");
+    assert!(
+        heard
+            .dominant_hz
+            .is_some_and(|hz| (hz - BOB_HZ).abs() <= 15.0)
+            && heard.rms > 0.02,
+        "carol should hear bob's {BOB_HZ} Hz through the replacing call: {heard:?}"
+    );
+    assert!(
+        !carol.seen.iter().any(|v| v["event"] == "error"),
+        "carol reported errors: {:#?}",
+        carol.seen
+    );
+}
+
+#[test]
+fn a_plain_invite_with_replaces_takes_over_a_webrtc_call() {
+    replaces_takes_over_a_webrtc_call(&[]);
+}
+
+#[test]
+fn a_webrtc_invite_with_replaces_takes_over_a_webrtc_call_with_a_new_bridge() {
+    replaces_takes_over_a_webrtc_call(&["--media-profile", "webrtc"]);
+}

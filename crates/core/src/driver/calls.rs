@@ -195,7 +195,7 @@ impl Active {
         let handle = info.handle;
         let media = match old_info.and_then(|o| o.session.take()) {
             Some(session) => {
-                let media = session.into_media();
+                let media = session.into_media().await;
                 media.retag(handle);
                 media
             }
@@ -210,12 +210,24 @@ impl Active {
                 }
             },
         };
+        let offer = info.remote_offer.clone();
         self.calls.insert(id, info);
-        if let Err(e) = self.answer_with(
-            env,
-            id,
-            CallSession::new(media, &env.settings, session_id()).with_sdes(self.secure_signaling()),
-        ) {
+        let mut session =
+            CallSession::new(media, &env.settings, session_id()).with_sdes(self.secure_signaling());
+        // A WebRTC-profile replacing offer gets a bridge of its own in front of the taken-over audio.
+        if let Some(offer) = offer {
+            if let Err(e) = session.start_webrtc(&offer).await {
+                let status = e.status();
+                let _ = self.ua.reject(now(), id, status);
+                env.emit(PhoneEvent::Error {
+                    message: format!("cannot answer the replacing call's WebRTC offer ({e}); refused with {status}"),
+                    call: Some(handle),
+                    code: None,
+                });
+                return;
+            }
+        }
+        if let Err(e) = self.answer_with(env, id, session) {
             env.emit(PhoneEvent::Error {
                 message: e.to_string(),
                 call: Some(handle),

@@ -165,8 +165,14 @@ impl CallSession {
         self
     }
 
-    /// Takes the media object out (an INVITE with Replaces takes over the replaced call's media).
-    pub(crate) fn into_media(self) -> CallMedia {
+    /// Takes the media object out (an INVITE with Replaces takes over the replaced call's media). A WebRTC bridge in
+    /// front of it is stopped and its peer connection closed: its ICE/DTLS session belongs to the replaced dialog's
+    /// peer, and the replacing INVITE's offer sets up media of its own (a new bridge when it is WebRTC too).
+    pub(crate) async fn into_media(self) -> CallMedia {
+        if let Some(webrtc) = self.webrtc {
+            let bridge = webrtc.stop().await;
+            tracing::debug!(?bridge, "WebRTC bridge of the replaced call stopped");
+        }
         self.media
     }
 

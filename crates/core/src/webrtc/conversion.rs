@@ -15,6 +15,13 @@
 //!   decoder's concealment (lost packets); a longer one (silence suppression, a paused sender)
 //!   jumps the outgoing timestamp by the same time and sets the marker bit (RFC 3551 §4.1).
 //!   Late or duplicate packets are dropped.
+//! * RFC 4733 telephone-events, when both legs negotiated them, go through with the payload type of the
+//!   receiving leg. They belong to the same RTP stream as the audio (same SSRC, sequence and timestamp space), so
+//!   forwarding rebases them like audio; transcoding gives them the next outgoing sequence number and maps their
+//!   timestamp (the event's start) into the outgoing clock through the same input→output relation the audio
+//!   uses. The payload's duration field is in the event clock (RFC 4733 §2.3.5): it is rescaled when the legs'
+//!   event clocks differ (telephone-event/48000 next to Opus, /8000 next to G.711). Events towards a leg that
+//!   negotiated none are dropped.
 
 use dialtone_media::{create_codec, AudioCodec, MediaError, Resampler, RtpPacket};
 use dialtone_sdp::CodecName;
@@ -23,6 +30,15 @@ use dialtone_sdp::CodecName;
 pub const MAX_CONCEAL_MS: u32 = 100;
 /// The duration of each transcoded packet.
 pub const FRAME_MS: u32 = 20;
+
+/// One leg's negotiated RFC 4733 telephone-event payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventFormat {
+    /// Its payload type on that leg.
+    pub payload_type: u8,
+    /// Its RTP clock rate (48000 next to Opus, 8000 next to G.711).
+    pub clock_rate: u32,
+}
 
 /// One leg's negotiated audio format.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +51,8 @@ pub struct MediaFormat {
     pub clock_rate: u32,
     /// The `a=fmtp` the leg's peer gave for it (what it wants to receive).
     pub fmtp: Option<String>,
+    /// The telephone-event payload negotiated next to it, if any.
+    pub events: Option<EventFormat>,
 }
 
 impl MediaFormat {
@@ -45,7 +63,14 @@ impl MediaFormat {
             payload_type,
             clock_rate: codec.clock_rate(),
             fmtp,
+            events: None,
         }
+    }
+
+    /// The same format with `events` as its telephone-event payload.
+    pub fn with_events(mut self, events: Option<EventFormat>) -> MediaFormat {
+        self.events = events;
+        self
     }
 
     /// Whether packets of `self` can be forwarded as `other` without transcoding.
@@ -86,12 +111,10 @@ impl Conversion {
         timestamp: u32,
     ) -> Result<Conversion, MediaError> {
         if from.same_codec(to) {
-            Ok(Conversion::Forward(Forwarder::new(
-                from.payload_type,
-                to.payload_type,
-                sequence,
-                timestamp,
-            )))
+            let mut forwarder =
+                Forwarder::new(from.payload_type, to.payload_type, sequence, timestamp);
+            forwarder.events = from.events.zip(to.events);
+            Ok(Conversion::Forward(forwarder))
         } else {
             Ok(Conversion::Transcode(Box::new(Transcoder::new(
                 from, to, sequence, timestamp,
@@ -105,7 +128,8 @@ impl Conversion {
     }
 
     /// Takes one received packet and appends what to send (SSRC 0: the sending leg sets its
-    /// own). Packets of other payload types (comfort noise, telephone-events) are dropped.
+    /// own). Telephone-events go through when both legs negotiated them; packets of other payload types
+    /// (comfort noise, unnegotiated events) are dropped.
     pub fn push(&mut self, packet: &RtpPacket, out: &mut Vec<RtpPacket>) {
         match self {
             Conversion::Forward(f) => f.push(packet, out),
@@ -123,6 +147,8 @@ pub struct Forwarder {
     first_timestamp: u32,
     /// (sequence offset, timestamp offset), set by the first packet.
     offsets: Option<(u16, u32)>,
+    /// Telephone-events: (incoming, outgoing).
+    events: Option<(EventFormat, EventFormat)>,
 }
 
 impl Forwarder {
@@ -134,28 +160,59 @@ impl Forwarder {
             first_sequence: sequence,
             first_timestamp: timestamp,
             offsets: None,
+            events: None,
         }
     }
 
+    /// Also forwards telephone-events of `from` as `to` (their durations rescaled when the clocks differ).
+    pub fn with_events(mut self, from: EventFormat, to: EventFormat) -> Forwarder {
+        self.events = Some((from, to));
+        self
+    }
+
     fn push(&mut self, packet: &RtpPacket, out: &mut Vec<RtpPacket>) {
-        if packet.payload_type != self.from_pt {
-            return;
-        }
+        let (payload_type, payload) = if packet.payload_type == self.from_pt {
+            (self.to_pt, packet.payload.clone())
+        } else {
+            match self.events {
+                Some((from, to)) if packet.payload_type == from.payload_type => (
+                    to.payload_type,
+                    rescale_events(&packet.payload, from.clock_rate, to.clock_rate),
+                ),
+                _ => return,
+            }
+        };
         let (seq_off, ts_off) = *self.offsets.get_or_insert((
             self.first_sequence.wrapping_sub(packet.sequence),
             self.first_timestamp.wrapping_sub(packet.timestamp),
         ));
         out.push(RtpPacket {
             marker: packet.marker,
-            payload_type: self.to_pt,
+            payload_type,
             sequence: packet.sequence.wrapping_add(seq_off),
             timestamp: packet.timestamp.wrapping_add(ts_off),
             ssrc: 0,
             csrcs: Vec::new(),
             extension: None,
-            payload: packet.payload.clone(),
+            payload,
         });
     }
+}
+
+/// An RFC 4733 payload with each event block's duration (§2.3.5, in clock ticks) converted from `from_clock` to
+/// `to_clock`. A trailing partial block is kept as it is.
+fn rescale_events(payload: &[u8], from_clock: u32, to_clock: u32) -> Vec<u8> {
+    let mut out = payload.to_vec();
+    if from_clock == to_clock || from_clock == 0 {
+        return out;
+    }
+    for block in out.chunks_exact_mut(4) {
+        let duration = u64::from(u16::from_be_bytes([block[2], block[3]]));
+        let scaled =
+            (duration * u64::from(to_clock) / u64::from(from_clock)).min(u64::from(u16::MAX));
+        block[2..4].copy_from_slice(&(scaled as u16).to_be_bytes());
+    }
+    out
 }
 
 /// Decodes one codec and encodes another, resampling in between, in 20 ms frames.
@@ -177,6 +234,8 @@ pub struct Transcoder {
     /// Timestamp of the first sample in `pending`.
     out_timestamp: u32,
     marker: bool,
+    /// Telephone-events: (incoming, outgoing).
+    events: Option<(EventFormat, EventFormat)>,
 }
 
 impl Transcoder {
@@ -206,6 +265,7 @@ impl Transcoder {
             out_sequence: sequence,
             out_timestamp: timestamp,
             marker: true,
+            events: from.events.zip(to.events),
         })
     }
 
@@ -222,6 +282,7 @@ impl Transcoder {
 
     fn push(&mut self, packet: &RtpPacket, out: &mut Vec<RtpPacket>) {
         if packet.payload_type != self.from.payload_type {
+            self.push_event(packet, out);
             return;
         }
         self.decoded.clear();
@@ -269,6 +330,40 @@ impl Transcoder {
         self.resampler.process(&self.decoded, &mut self.resampled);
         self.pending.extend_from_slice(&self.resampled);
         self.drain_frames(out);
+    }
+
+    /// A telephone-event packet: the next outgoing sequence number, its timestamp (the event's start) mapped into
+    /// the outgoing clock — the output timestamp of the next input sample, moved by the event's distance from that
+    /// sample — and its duration in the outgoing event clock.
+    fn push_event(&mut self, packet: &RtpPacket, out: &mut Vec<RtpPacket>) {
+        let Some((from, to)) = self.events else {
+            return;
+        };
+        if packet.payload_type != from.payload_type {
+            return;
+        }
+        let next_out = self.out_timestamp.wrapping_add(self.pending_ticks());
+        let timestamp = match self.next_in_ts {
+            Some(next_in) => {
+                // Signed distance in input ticks (an event starts a little before or after the audio's edge).
+                let distance = i64::from(packet.timestamp.wrapping_sub(next_in) as i32);
+                let scaled =
+                    distance * i64::from(self.to.clock_rate) / i64::from(self.from.clock_rate);
+                next_out.wrapping_add(scaled as i32 as u32)
+            }
+            None => next_out,
+        };
+        out.push(RtpPacket {
+            marker: packet.marker,
+            payload_type: to.payload_type,
+            sequence: self.out_sequence,
+            timestamp,
+            ssrc: 0,
+            csrcs: Vec::new(),
+            extension: None,
+            payload: rescale_events(&packet.payload, from.clock_rate, to.clock_rate),
+        });
+        self.out_sequence = self.out_sequence.wrapping_add(1);
     }
 
     /// Output clock ticks covered by `pending`.
@@ -450,5 +545,127 @@ mod tests {
         assert_eq!(out[3].timestamp, 30 * 160);
         assert!(out[3].marker);
         assert_eq!(out[3].sequence, 3, "sequence numbers stay consecutive");
+    }
+
+    /// An RFC 4733 packet: `event`, end bit, `duration` ticks.
+    fn event(
+        pt: u8,
+        sequence: u16,
+        timestamp: u32,
+        digit: u8,
+        end: bool,
+        duration: u16,
+    ) -> RtpPacket {
+        let mut payload = vec![digit, if end { 0x80 | 10 } else { 10 }];
+        payload.extend_from_slice(&duration.to_be_bytes());
+        RtpPacket {
+            payload_type: pt,
+            sequence,
+            timestamp,
+            marker: duration <= 960 && !end,
+            ssrc: 9,
+            payload,
+            ..RtpPacket::default()
+        }
+    }
+
+    fn duration_of(p: &RtpPacket) -> u16 {
+        u16::from_be_bytes([p.payload[2], p.payload[3]])
+    }
+
+    #[test]
+    fn forwarding_passes_telephone_events_in_the_same_stream() {
+        let ev48 = EventFormat {
+            payload_type: 110,
+            clock_rate: 48_000,
+        };
+        let ev_plain = EventFormat {
+            payload_type: 101,
+            clock_rate: 48_000,
+        };
+        let opus = MediaFormat::new(CodecName::Opus, 111, None).with_events(Some(ev48));
+        let plain = MediaFormat::new(CodecName::Opus, 96, None).with_events(Some(ev_plain));
+        let mut c = Conversion::new(&opus, &plain, 7, 70_000).unwrap();
+        let audio = packets(CodecName::Opus, 111, 700.0, 1);
+        let mut out = Vec::new();
+        c.push(&audio[0], &mut out);
+        c.push(&event(110, 1001, 5000 + 960, 5, false, 960), &mut out);
+        c.push(&event(110, 1002, 5000 + 960, 5, true, 1920), &mut out);
+        assert_eq!(out.len(), 3);
+        assert_eq!(
+            (out[1].payload_type, out[1].sequence, out[1].timestamp),
+            (101, 8, 70_960)
+        );
+        assert_eq!((out[2].sequence, out[2].timestamp), (9, 70_960));
+        assert_eq!(
+            out[2].payload,
+            event(0, 0, 0, 5, true, 1920).payload,
+            "same clock: untouched"
+        );
+        assert!(out[1].marker, "the event's first packet keeps its marker");
+
+        // A leg without telephone-events gets none.
+        let bare = MediaFormat::new(CodecName::Opus, 96, None);
+        let mut c = Conversion::new(&opus, &bare, 7, 70_000).unwrap();
+        let mut out = Vec::new();
+        c.push(&event(110, 1001, 5960, 5, false, 960), &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn transcoding_maps_events_into_the_outgoing_clock_and_sequence() {
+        let ev48 = EventFormat {
+            payload_type: 110,
+            clock_rate: 48_000,
+        };
+        let ev8 = EventFormat {
+            payload_type: 101,
+            clock_rate: 8_000,
+        };
+        let opus = MediaFormat::new(CodecName::Opus, 111, None).with_events(Some(ev48));
+        let ulaw = MediaFormat::new(CodecName::Ulaw, 0, None).with_events(Some(ev8));
+        let mut c = Conversion::new(&opus, &ulaw, 100, 1_000).unwrap();
+        let audio = packets(CodecName::Opus, 111, 700.0, 5);
+        let mut out = Vec::new();
+        for p in &audio {
+            c.push(p, &mut out);
+        }
+        let audio_out = out.len();
+        let last = out[audio_out - 1].clone();
+        // The event starts where the next audio packet would (5000 + 5 × 960 in): out, where the next input
+        // sample goes (after the resampled PCM still waiting for a full frame).
+        let start = 5000 + 5 * 960;
+        let Conversion::Transcode(t) = &c else {
+            panic!("transcoding")
+        };
+        let next_out = t.out_timestamp + t.pending_ticks();
+        assert!(next_out >= last.timestamp + 160);
+        c.push(&event(110, 1005, start, 1, false, 960), &mut out);
+        c.push(&event(110, 1006, start, 1, false, 1920), &mut out);
+        c.push(&event(110, 1007, start, 1, true, 4800), &mut out);
+        let events = out[audio_out..].to_vec();
+        assert_eq!(events.len(), 3);
+        for (i, e) in events.iter().enumerate() {
+            assert_eq!(e.payload_type, 101);
+            assert_eq!(
+                e.sequence,
+                last.sequence + 1 + i as u16,
+                "one sequence space"
+            );
+            assert_eq!(e.timestamp, next_out, "the event's start in 8 kHz");
+        }
+        assert_eq!(
+            events.iter().map(duration_of).collect::<Vec<_>>(),
+            vec![160, 320, 800],
+            "durations rescaled to 8 kHz"
+        );
+        assert_eq!(events[2].payload[1] & 0x80, 0x80, "the end bit stays");
+        // Audio after the event continues the same sequence.
+        let more = packets(CodecName::Opus, 111, 700.0, 7);
+        let before = out.len();
+        c.push(&more[5], &mut out);
+        c.push(&more[6], &mut out);
+        assert!(out.len() > before);
+        assert_eq!(out[before].sequence, events[2].sequence + 1);
     }
 }

@@ -44,8 +44,13 @@ mod plain;
 mod session_text;
 
 pub use bridge::{BridgeEnd, BridgeEvent, BridgePlan, BridgeStats, MediaBridge};
-pub use conversion::{Conversion, Forwarder, MediaFormat, Transcoder, FRAME_MS, MAX_CONCEAL_MS};
-pub use peer::{to_rtp_packet, PeerEvent, WebRtcPeer, OPUS_FMTP, OPUS_PAYLOAD_TYPE};
+pub use conversion::{
+    Conversion, EventFormat, Forwarder, MediaFormat, Transcoder, FRAME_MS, MAX_CONCEAL_MS,
+};
+pub use peer::{
+    to_rtp_packet, PeerEvent, WebRtcPeer, OPUS_FMTP, OPUS_PAYLOAD_TYPE,
+    TELEPHONE_EVENT_PAYLOAD_TYPE,
+};
 pub use phone_media::{direction_of, PendingWebRtc, PhoneWebRtc};
 pub use plain::{PlainLeg, PlainMedia, PLAIN_CODECS};
 pub use session_text::{ensure_bundle, is_webrtc_sdp, opus_format};

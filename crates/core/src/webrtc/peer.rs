@@ -38,6 +38,8 @@ use super::WebRtcError;
 pub const OPUS_PAYLOAD_TYPE: u8 = 111;
 /// Opus parameters we ask for (RFC 7587 §6.1): 10 ms minimum packets, in-band FEC.
 pub const OPUS_FMTP: &str = "minptime=10;useinbandfec=1";
+/// The RFC 4733 telephone-event payload type we offer, at the Opus clock (48 kHz, the one browsers use).
+pub const TELEPHONE_EVENT_PAYLOAD_TYPE: u8 = 110;
 /// ICE connectivity-check pacing (Ta).
 const CHECK_INTERVAL: Duration = Duration::from_millis(50);
 /// How long gathering host candidates may take before a description is handed over anyway.
@@ -134,6 +136,23 @@ impl WebRtcPeer {
                 RtpCodecKind::Audio,
             )
             .map_err(failed("register Opus"))?;
+        // RFC 4733 DTMF events in the Opus stream's clock (RFC 4733 §2.1: the events share the audio's
+        // timestamps), as Chromium sends them with Opus.
+        media_engine
+            .register_codec(
+                RTCRtpCodecParameters {
+                    rtp_codec: RTCRtpCodec {
+                        mime_type: "audio/telephone-event".to_owned(),
+                        clock_rate: 48_000,
+                        channels: 0,
+                        sdp_fmtp_line: "0-15".to_owned(),
+                        rtcp_feedback: vec![],
+                    },
+                    payload_type: TELEPHONE_EVENT_PAYLOAD_TYPE,
+                },
+                RtpCodecKind::Audio,
+            )
+            .map_err(failed("register telephone-event"))?;
         let registry = register_default_interceptors(Registry::new(), &mut media_engine)
             .map_err(failed("register interceptors"))?;
         let settings = SettingEngineBuilder::new()

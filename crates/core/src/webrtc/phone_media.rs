@@ -14,6 +14,10 @@
 //! the phone's local address. With Opus on both sides (the default policy) the bridge forwards
 //! packets untouched; a policy without Opus makes it transcode to G.711.
 //!
+//! RFC 4733 DTMF: the peer connection offers and accepts telephone-event/48000 next to Opus; when the
+//! WebRTC side negotiated it, the plain leg negotiates telephone-events with the audio task too and
+//! the bridge passes the events both ways (see [`Conversion`](super::Conversion)).
+//!
 //! Later offer/answer exchanges in the same call (hold and resume, either side) keep the ICE
 //! and DTLS sessions: a re-offer that keeps the peer's ICE credentials and DTLS fingerprint is
 //! answered with our previous description, its direction changed and its `o=` version bumped
@@ -157,7 +161,9 @@ impl PhoneWebRtc {
     ) -> Result<(PhoneWebRtc, String), WebRtcError> {
         let webrtc = peer.format().await?;
         let session_id = u64::from_le_bytes(random::<8>()) % 1_000_000_000_000;
-        let mut plain = PlainLeg::bind(ip, session_id).await?;
+        // Telephone-events on the internal hop only when the WebRTC peer takes them too: the call's audio task
+        // then sends RFC 4733 events (method auto), otherwise SIP INFO.
+        let mut plain = PlainLeg::bind_with_events(ip, session_id, webrtc.events.is_some()).await?;
         let (phone_answer, plain_media) = plain.answer_offer(phone_offer.as_bytes())?;
         let plan = BridgePlan {
             plain: plain_media,

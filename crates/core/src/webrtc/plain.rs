@@ -1,7 +1,9 @@
 //! The plain-RTP leg: `RTP/AVP` (RFC 3551) on a UDP port pair of our own (RTP on an even
 //! port, RTCP on the next, RFC 3550 §11; rtcp-mux accepted when offered, RFC 5761), with the
 //! offer/answer of `dialtone-sdp` (RFC 3264). Codecs, in order of preference: Opus (forwarded
-//! untouched to and from a WebRTC leg), then G.711 µ-law and A-law (transcoded).
+//! untouched to and from a WebRTC leg), then G.711 µ-law and A-law (transcoded); RFC 4733
+//! telephone-events next to them (48 kHz with Opus, 8 kHz with G.711) unless the leg is bound
+//! without them (the WebRTC side negotiated none).
 //!
 //! Media from the peer is *latched* (symmetric RTP, RFC 4961): the first source that sends to
 //! our RTP port is where our RTP goes from then on, and packets from any other source are
@@ -15,11 +17,13 @@ use dialtone_sdp::{
 };
 use tokio::net::UdpSocket;
 
-use super::conversion::MediaFormat;
+use super::conversion::{EventFormat, MediaFormat};
 use super::WebRtcError;
 
 /// The codecs of the plain leg, in order of preference.
-pub const PLAIN_CODECS: &str = "opus, ulaw, alaw";
+pub const PLAIN_CODECS: &str = "opus, ulaw, alaw, telephone-event";
+/// The codecs of a plain leg without telephone-events.
+const PLAIN_CODECS_NO_EVENTS: &str = "opus, ulaw, alaw";
 /// Attempts at finding a free even/odd port pair.
 const BIND_ATTEMPTS: usize = 64;
 
@@ -55,6 +59,10 @@ fn media_of(negotiated: &Negotiated) -> Result<PlainMedia, WebRtcError> {
             payload_type: codec.payload_type,
             clock_rate: codec.clock_rate,
             fmtp: codec.fmtp.clone(),
+            events: audio.telephone_event.as_ref().map(|te| EventFormat {
+                payload_type: te.payload_type,
+                clock_rate: te.clock_rate,
+            }),
         },
         remote: audio.remote_rtp,
     })
@@ -62,10 +70,26 @@ fn media_of(negotiated: &Negotiated) -> Result<PlainMedia, WebRtcError> {
 
 impl PlainLeg {
     /// Binds an even RTP port and the odd RTCP port after it on `ip`. `session_id` is the
-    /// SDP `o=` session id (random, from the caller).
+    /// SDP `o=` session id (random, from the caller). The leg offers and accepts telephone-events.
     pub async fn bind(ip: IpAddr, session_id: u64) -> Result<PlainLeg, WebRtcError> {
-        let policy = CodecPolicy::from_lists(PLAIN_CODECS, "")
-            .map_err(|e| WebRtcError::Sdp(e.to_string()))?;
+        Self::bind_with_events(ip, session_id, true).await
+    }
+
+    /// [`bind`](Self::bind), with RFC 4733 telephone-events in the leg's offers and answers only
+    /// when `telephone_events` (the WebRTC leg negotiated them: events the bridge could not pass
+    /// on are not negotiated on this hop either, so the plain peer falls back to SIP INFO).
+    pub async fn bind_with_events(
+        ip: IpAddr,
+        session_id: u64,
+        telephone_events: bool,
+    ) -> Result<PlainLeg, WebRtcError> {
+        let codecs = if telephone_events {
+            PLAIN_CODECS
+        } else {
+            PLAIN_CODECS_NO_EVENTS
+        };
+        let policy =
+            CodecPolicy::from_lists(codecs, "").map_err(|e| WebRtcError::Sdp(e.to_string()))?;
         for _ in 0..BIND_ATTEMPTS {
             let rtp = UdpSocket::bind(SocketAddr::new(ip, 0))
                 .await
@@ -166,8 +190,47 @@ mod tests {
             media.remote,
             "127.0.0.1:30000".parse::<SocketAddr>().unwrap()
         );
-        assert!(answer.contains(&format!("m=audio {} RTP/AVP 0", local.port())));
-        assert!(!answer.contains("telephone-event"));
+        assert!(
+            answer.contains(&format!("m=audio {} RTP/AVP 0 ", local.port())),
+            "{answer}"
+        );
+        assert!(
+            answer.contains("a=rtpmap:101 telephone-event/8000"),
+            "{answer}"
+        );
+        assert_eq!(
+            media.format.events,
+            Some(EventFormat {
+                payload_type: 101,
+                clock_rate: 8000
+            })
+        );
+
+        let mut bare = PlainLeg::bind_with_events("127.0.0.1".parse().unwrap(), 45, false)
+            .await
+            .unwrap();
+        let (answer, media) = bare.answer_offer(offer).unwrap();
+        assert!(!answer.contains("telephone-event"), "{answer}");
+        assert_eq!(media.format.events, None);
+    }
+
+    #[tokio::test]
+    async fn opus_offers_get_telephone_event_at_48khz() {
+        let mut leg = PlainLeg::bind("127.0.0.1".parse().unwrap(), 46)
+            .await
+            .unwrap();
+        let offer = b"v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+            m=audio 30000 RTP/AVP 96 0 97 101\r\na=rtpmap:96 opus/48000/2\r\n\
+            a=rtpmap:97 telephone-event/48000\r\na=rtpmap:101 telephone-event/8000\r\n";
+        let (_, media) = leg.answer_offer(offer).unwrap();
+        assert_eq!(media.format.codec, CodecName::Opus);
+        assert_eq!(
+            media.format.events,
+            Some(EventFormat {
+                payload_type: 97,
+                clock_rate: 48_000
+            })
+        );
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@
 
 use dialtone_sdp::CodecName;
 
-use super::conversion::MediaFormat;
+use super::conversion::{EventFormat, MediaFormat};
 
 /// Whether an SDP body offers WebRTC media: an `m=` line with the `UDP/TLS/RTP/SAVPF`
 /// profile (DTLS-SRTP, RFC 5764 §8).
@@ -51,15 +51,18 @@ fn fmtp_of(sdp: &str, pt: u8) -> Option<String> {
 }
 
 /// The Opus format of a negotiated WebRTC session: the payload type from our own
-/// description (what we send with), the `a=fmtp` from the peer's (what it wants to receive).
+/// description (what we send with), the `a=fmtp` from the peer's (what it wants to receive),
+/// and telephone-event/48000 (RFC 4733, the Opus clock) when both descriptions carry it.
 pub fn opus_format(local_sdp: &str, remote_sdp: &str) -> Option<MediaFormat> {
     let pt = payload_type_of(local_sdp, "opus", 48_000)?;
     let remote_pt = payload_type_of(remote_sdp, "opus", 48_000).unwrap_or(pt);
-    Some(MediaFormat::new(
-        CodecName::Opus,
-        pt,
-        fmtp_of(remote_sdp, remote_pt),
-    ))
+    let events = payload_type_of(local_sdp, "telephone-event", 48_000)
+        .filter(|_| payload_type_of(remote_sdp, "telephone-event", 48_000).is_some())
+        .map(|payload_type| EventFormat {
+            payload_type,
+            clock_rate: 48_000,
+        });
+    Some(MediaFormat::new(CodecName::Opus, pt, fmtp_of(remote_sdp, remote_pt)).with_events(events))
 }
 
 /// Returns `sdp` with a session-level `a=group:BUNDLE` naming every `a=mid` when it has none
@@ -108,6 +111,28 @@ mod tests {
         let f = opus_format(local, CHROME_OFFER).unwrap();
         assert_eq!(f.payload_type, 111);
         assert_eq!(f.fmtp.as_deref(), Some("minptime=10;useinbandfec=1"));
+        assert_eq!(f.events, None, "no telephone-event in either description");
+        let with_events = |sdp: &str| {
+            sdp.replace(
+                "a=rtpmap:111 opus/48000/2\r\n",
+                "a=rtpmap:111 opus/48000/2\r\na=rtpmap:110 telephone-event/48000\r\n\
+                 a=rtpmap:126 telephone-event/8000\r\n",
+            )
+        };
+        let f = opus_format(&with_events(local), &with_events(CHROME_OFFER)).unwrap();
+        assert_eq!(
+            f.events,
+            Some(EventFormat {
+                payload_type: 110,
+                clock_rate: 48_000
+            })
+        );
+        assert_eq!(
+            opus_format(&with_events(local), CHROME_OFFER)
+                .unwrap()
+                .events,
+            None
+        );
         assert!(opus_format("v=0\r\nm=audio 9 RTP/AVP 0\r\n", CHROME_OFFER).is_none());
     }
 
