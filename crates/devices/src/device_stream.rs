@@ -1,13 +1,118 @@
-//! What device sources and sinks share: picking a stream configuration, the state the
-//! audio callbacks publish through atomics, and the error callback.
+//! What device sources and sinks share: opening a device and its ring, picking a stream
+//! configuration, the state the audio callbacks publish through atomics, and the error
+//! callback.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use cpal::traits::DeviceTrait;
+use cpal::traits::{DeviceTrait, StreamTrait};
 use cpal::{BufferSize, SampleFormat, StreamConfig, SupportedBufferSize};
 
-use crate::{DeviceError, DeviceKind};
+use crate::resampler::PcmSample;
+use crate::{catalog, check_rate, DeviceError, DeviceKind};
+
+/// Which way a device stream runs: capture (the callback fills the ring) or playback (the
+/// callback drains it).
+pub(crate) trait Direction {
+    /// Input or output.
+    const KIND: DeviceKind;
+    /// The ring end the stream's owner keeps.
+    type Kept;
+    /// The ring end the data callback gets.
+    type Given;
+    /// Shares a new ring out: `(kept, given)`.
+    fn split(
+        producer: rtrb::Producer<i16>,
+        consumer: rtrb::Consumer<i16>,
+    ) -> (Self::Kept, Self::Given);
+    /// Builds the stream for samples of type `T` whose data callback uses `ring` and
+    /// reports through `state` (only arithmetic, the ring and atomics in the callback).
+    fn build_typed<T: PcmSample + cpal::SizedSample>(
+        device: &cpal::Device,
+        choice: Choice,
+        rate: u32,
+        ring: Self::Given,
+        state: &Arc<StreamState>,
+    ) -> Result<cpal::Stream, DeviceError>;
+}
+
+/// An open, running device stream: what [`crate::DeviceSource`] and [`crate::DeviceSink`]
+/// are made of.
+pub(crate) struct DeviceStream<R> {
+    pub(crate) stream: cpal::Stream,
+    /// The owner's end of the ring.
+    pub(crate) ring: R,
+    pub(crate) state: Arc<StreamState>,
+    /// The resolved device id.
+    pub(crate) id: String,
+    /// The consumer's rate.
+    pub(crate) rate: u32,
+}
+
+/// Opens device `id` (id or name; `None` = default) of direction `D` for mono samples at
+/// `sample_rate`, with a ring of `capacity(rate)` samples (at least 1024), and starts it.
+pub(crate) fn open<D: Direction>(
+    id: Option<&str>,
+    sample_rate: u32,
+    capacity: impl Fn(u32) -> u32,
+) -> Result<DeviceStream<D::Kept>, DeviceError> {
+    let rate = check_rate(sample_rate)?;
+    let (device, resolved) = catalog::resolve(D::KIND, id)?;
+    let choice = choose(&device, D::KIND, &resolved, rate)?;
+    let capacity = capacity(rate).max(1024) as usize;
+    let state = StreamState::new();
+    let (stream, ring) = match build::<D>(&device, choice, rate, capacity, &state) {
+        Ok(built) => built,
+        // Some ALSA devices refuse the fixed period; let them pick.
+        Err(_) => build::<D>(
+            &device,
+            choice.with_default_buffer(),
+            rate,
+            capacity,
+            &state,
+        )?,
+    };
+    stream.play().map_err(DeviceError::backend)?;
+    Ok(DeviceStream {
+        stream,
+        ring,
+        state,
+        id: resolved,
+        rate,
+    })
+}
+
+fn build<D: Direction>(
+    device: &cpal::Device,
+    choice: Choice,
+    rate: u32,
+    capacity: usize,
+    state: &Arc<StreamState>,
+) -> Result<(cpal::Stream, D::Kept), DeviceError> {
+    let (producer, consumer) = rtrb::RingBuffer::new(capacity);
+    let (kept, given) = D::split(producer, consumer);
+    let stream = match choice.format {
+        SampleFormat::I16 => D::build_typed::<i16>(device, choice, rate, given, state),
+        SampleFormat::F32 => D::build_typed::<f32>(device, choice, rate, given, state),
+        _ => D::build_typed::<i32>(device, choice, rate, given, state),
+    }?;
+    Ok((stream, kept))
+}
+
+impl<R> DeviceStream<R> {
+    /// Pauses the stream without closing the device.
+    pub(crate) fn pause(&self) -> Result<(), DeviceError> {
+        self.stream.pause().map_err(DeviceError::backend)
+    }
+
+    /// The `Debug` text of the endpoint called `name`.
+    pub(crate) fn debug(&self, name: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(name)
+            .field("id", &self.id)
+            .field("rate", &self.rate)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Callback period asked of the device (PulseAudio otherwise delivers capture in
 /// two-second lumps).
@@ -75,7 +180,7 @@ impl StreamState {
     /// The cpal error callback. Glitches are counted; anything else marks the stream dead.
     /// (This runs on a backend thread, not the data callback; the one allocation for the
     /// error text happens at most once.)
-    pub(crate) fn on_error(&self, err: cpal::Error) {
+    fn on_error(&self, err: cpal::Error) {
         match err.kind() {
             cpal::ErrorKind::Xrun
             | cpal::ErrorKind::RealtimeDenied
@@ -88,6 +193,12 @@ impl StreamState {
             }
         }
     }
+}
+
+/// The cpal error callback for a stream reporting to `state`.
+pub(crate) fn error_callback(state: &Arc<StreamState>) -> impl FnMut(cpal::Error) + Send + 'static {
+    let state = Arc::clone(state);
+    move |err| state.on_error(err)
 }
 
 /// A configuration chosen for a device: what to ask cpal for and how to convert.
@@ -117,7 +228,7 @@ impl Choice {
 /// Picks the configuration for `device`: the consumer's `rate` in mono if the device can
 /// (no conversion at all), else the fewest channels at that rate, else the device's default
 /// configuration (and the callbacks resample). Formats: i16, then f32, then i32.
-pub(crate) fn choose(
+fn choose(
     device: &cpal::Device,
     kind: DeviceKind,
     id: &str,
