@@ -98,8 +98,9 @@ fn switching_the_speaker_moves_the_sound_to_the_other_device() {
     let (events_tx, events) = mpsc::channel();
     let (speaker, switch) = SwitchableSink::open(Some("Speaker_A"), RATE, Some(events_tx)).unwrap();
     let _p = play(700.0, speaker);
-    let rec_a = Recorder::start(mic_a());
-    let rec_b = Recorder::start(Box::new(open_input(Some("Mic_B"), RATE).unwrap()));
+    let (mic_a, mic_b) = (mic_a(), open_input(Some("Mic_B"), RATE).unwrap());
+    let rec_a = Recorder::start(mic_a);
+    let rec_b = Recorder::start(Box::new(mic_b));
     std::thread::sleep(Duration::from_millis(3000));
 
     let switched_at = rec_a.now();
