@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use cpal::traits::DeviceTrait;
-
-use crate::device_stream::{self, error_callback, Choice, DeviceStream, Direction, StreamState};
+use crate::device_stream::{self, Built, DeviceStream, Direction, Ring, Setup, StreamSample};
 use crate::resampler::{LinearResampler, PcmSample};
 use crate::{AudioSink, DeviceError, DeviceKind};
 
@@ -42,25 +40,12 @@ struct Playback;
 impl Direction for Playback {
     const KIND: DeviceKind = DeviceKind::Output;
     type Kept = rtrb::Producer<i16>;
-    type Given = rtrb::Consumer<i16>;
 
-    fn split(
-        producer: rtrb::Producer<i16>,
-        consumer: rtrb::Consumer<i16>,
-    ) -> (Self::Kept, Self::Given) {
-        (producer, consumer)
-    }
-
-    fn build_typed<T: PcmSample + cpal::SizedSample>(
-        device: &cpal::Device,
-        choice: Choice,
-        rate: u32,
-        mut consumer: rtrb::Consumer<i16>,
-        state: &Arc<StreamState>,
-    ) -> Result<cpal::Stream, DeviceError> {
-        let channels = choice.channels();
-        let mut resampler = LinearResampler::new(rate, choice.device_rate());
-        let data_state = Arc::clone(state);
+    fn build_typed<T: StreamSample>(setup: &Setup<'_>, ring: Ring) -> Built<Self::Kept> {
+        let (producer, mut consumer) = ring;
+        let channels = setup.choice.channels();
+        let mut resampler = LinearResampler::new(setup.rate, setup.choice.device_rate());
+        let state = Arc::clone(setup.state);
         // The data callback: only arithmetic, the ring and atomics.
         let on_data = move |data: &mut [T], _: &cpal::OutputCallbackInfo| {
             let mut missing = 0u64;
@@ -74,12 +59,9 @@ impl Direction for Playback {
                 });
                 frame.fill(T::from_unit(value));
             }
-            data_state.note_lost(missing);
-            data_state.note_callback();
+            state.note_callback(missing);
         };
-        device
-            .build_output_stream(choice.config, on_data, error_callback(state), None)
-            .map_err(DeviceError::backend)
+        Ok((setup.output_stream(on_data)?, producer))
     }
 }
 

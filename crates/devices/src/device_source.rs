@@ -2,10 +2,8 @@
 
 use std::sync::Arc;
 
-use cpal::traits::DeviceTrait;
-
-use crate::device_stream::{self, error_callback, Choice, DeviceStream, Direction, StreamState};
-use crate::resampler::{unit_to_i16, LinearResampler, PcmSample};
+use crate::device_stream::{self, Built, DeviceStream, Direction, Ring, Setup, StreamSample};
+use crate::resampler::{unit_to_i16, LinearResampler};
 use crate::{AudioSource, DeviceError, DeviceKind};
 
 /// Capacity of the capture ring: one second at the consumer's rate.
@@ -51,26 +49,13 @@ struct Capture;
 impl Direction for Capture {
     const KIND: DeviceKind = DeviceKind::Input;
     type Kept = rtrb::Consumer<i16>;
-    type Given = rtrb::Producer<i16>;
 
-    fn split(
-        producer: rtrb::Producer<i16>,
-        consumer: rtrb::Consumer<i16>,
-    ) -> (Self::Kept, Self::Given) {
-        (consumer, producer)
-    }
-
-    fn build_typed<T: PcmSample + cpal::SizedSample>(
-        device: &cpal::Device,
-        choice: Choice,
-        rate: u32,
-        mut producer: rtrb::Producer<i16>,
-        state: &Arc<StreamState>,
-    ) -> Result<cpal::Stream, DeviceError> {
-        let channels = choice.channels();
+    fn build_typed<T: StreamSample>(setup: &Setup<'_>, ring: Ring) -> Built<Self::Kept> {
+        let (mut producer, consumer) = ring;
+        let channels = setup.choice.channels();
         let scale = 1.0 / channels as f32;
-        let mut resampler = LinearResampler::new(choice.device_rate(), rate);
-        let data_state = Arc::clone(state);
+        let mut resampler = LinearResampler::new(setup.choice.device_rate(), setup.rate);
+        let state = Arc::clone(setup.state);
         // The data callback: only arithmetic, the ring and atomics.
         let on_data = move |data: &[T], _: &cpal::InputCallbackInfo| {
             let mut lost = 0u64;
@@ -82,12 +67,9 @@ impl Direction for Capture {
                     }
                 });
             }
-            data_state.note_lost(lost);
-            data_state.note_callback();
+            state.note_callback(lost);
         };
-        device
-            .build_input_stream(choice.config, on_data, error_callback(state), None)
-            .map_err(DeviceError::backend)
+        Ok((setup.input_stream(on_data)?, consumer))
     }
 }
 

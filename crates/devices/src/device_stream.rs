@@ -16,24 +16,59 @@ use crate::{catalog, check_rate, DeviceError, DeviceKind};
 pub(crate) trait Direction {
     /// Input or output.
     const KIND: DeviceKind;
-    /// The ring end the stream's owner keeps.
+    /// The ring end the stream's owner keeps (the data callback gets the other one).
     type Kept;
-    /// The ring end the data callback gets.
-    type Given;
-    /// Shares a new ring out: `(kept, given)`.
-    fn split(
-        producer: rtrb::Producer<i16>,
-        consumer: rtrb::Consumer<i16>,
-    ) -> (Self::Kept, Self::Given);
-    /// Builds the stream for samples of type `T` whose data callback uses `ring` and
-    /// reports through `state` (only arithmetic, the ring and atomics in the callback).
-    fn build_typed<T: PcmSample + cpal::SizedSample>(
-        device: &cpal::Device,
-        choice: Choice,
-        rate: u32,
-        ring: Self::Given,
-        state: &Arc<StreamState>,
-    ) -> Result<cpal::Stream, DeviceError>;
+    /// Builds the stream for samples of type `T` on a new `ring`. The data callback does
+    /// only arithmetic, ring operations and atomics (reporting through `setup.state`).
+    fn build_typed<T: StreamSample>(setup: &Setup<'_>, ring: Ring) -> Built<Self::Kept>;
+}
+
+/// A sample type a device stream can carry.
+pub(crate) trait StreamSample: PcmSample + cpal::SizedSample {}
+
+impl<T: PcmSample + cpal::SizedSample> StreamSample for T {}
+
+/// A new ring's two ends.
+pub(crate) type Ring = (rtrb::Producer<i16>, rtrb::Consumer<i16>);
+
+/// A built stream and the ring end its owner keeps.
+pub(crate) type Built<K> = Result<(cpal::Stream, K), DeviceError>;
+
+/// What building a stream needs besides the ring.
+pub(crate) struct Setup<'a> {
+    pub(crate) device: &'a cpal::Device,
+    pub(crate) choice: Choice,
+    /// The consumer's rate.
+    pub(crate) rate: u32,
+    pub(crate) state: &'a Arc<StreamState>,
+}
+
+impl Setup<'_> {
+    /// The cpal error callback, reporting to the stream's state.
+    fn error_callback(&self) -> impl FnMut(cpal::Error) + Send + 'static {
+        let state = Arc::clone(self.state);
+        move |err| state.on_error(err)
+    }
+
+    /// Builds a capture stream with data callback `on_data`.
+    pub(crate) fn input_stream<T: StreamSample>(
+        &self,
+        on_data: impl FnMut(&[T], &cpal::InputCallbackInfo) + Send + 'static,
+    ) -> Result<cpal::Stream, DeviceError> {
+        self.device
+            .build_input_stream(self.choice.config, on_data, self.error_callback(), None)
+            .map_err(DeviceError::backend)
+    }
+
+    /// Builds a playback stream with data callback `on_data`.
+    pub(crate) fn output_stream<T: StreamSample>(
+        &self,
+        on_data: impl FnMut(&mut [T], &cpal::OutputCallbackInfo) + Send + 'static,
+    ) -> Result<cpal::Stream, DeviceError> {
+        self.device
+            .build_output_stream(self.choice.config, on_data, self.error_callback(), None)
+            .map_err(DeviceError::backend)
+    }
 }
 
 /// An open, running device stream: what [`crate::DeviceSource`] and [`crate::DeviceSink`]
@@ -88,15 +123,19 @@ fn build<D: Direction>(
     rate: u32,
     capacity: usize,
     state: &Arc<StreamState>,
-) -> Result<(cpal::Stream, D::Kept), DeviceError> {
-    let (producer, consumer) = rtrb::RingBuffer::new(capacity);
-    let (kept, given) = D::split(producer, consumer);
-    let stream = match choice.format {
-        SampleFormat::I16 => D::build_typed::<i16>(device, choice, rate, given, state),
-        SampleFormat::F32 => D::build_typed::<f32>(device, choice, rate, given, state),
-        _ => D::build_typed::<i32>(device, choice, rate, given, state),
-    }?;
-    Ok((stream, kept))
+) -> Built<D::Kept> {
+    let setup = Setup {
+        device,
+        choice,
+        rate,
+        state,
+    };
+    let ring = rtrb::RingBuffer::new(capacity);
+    match choice.format {
+        SampleFormat::I16 => D::build_typed::<i16>(&setup, ring),
+        SampleFormat::F32 => D::build_typed::<f32>(&setup, ring),
+        _ => D::build_typed::<i32>(&setup, ring),
+    }
 }
 
 impl<R> DeviceStream<R> {
@@ -141,15 +180,13 @@ impl StreamState {
         Arc::new(StreamState::default())
     }
 
+    /// One data callback ran; `lost` samples were lost in it (capture ring full, or played
+    /// as silence on underrun).
     #[inline]
-    pub(crate) fn note_callback(&self) {
+    pub(crate) fn note_callback(&self, lost: u64) {
         self.callbacks.fetch_add(1, Ordering::Relaxed);
-    }
-
-    #[inline]
-    pub(crate) fn note_lost(&self, samples: u64) {
-        if samples > 0 {
-            self.lost.fetch_add(samples, Ordering::Relaxed);
+        if lost > 0 {
+            self.lost.fetch_add(lost, Ordering::Relaxed);
         }
     }
 
@@ -193,12 +230,6 @@ impl StreamState {
             }
         }
     }
-}
-
-/// The cpal error callback for a stream reporting to `state`.
-pub(crate) fn error_callback(state: &Arc<StreamState>) -> impl FnMut(cpal::Error) + Send + 'static {
-    let state = Arc::clone(state);
-    move |err| state.on_error(err)
 }
 
 /// A configuration chosen for a device: what to ask cpal for and how to convert.

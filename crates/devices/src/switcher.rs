@@ -40,59 +40,60 @@ pub(crate) trait Endpoint: Send + 'static {
     fn retire(&mut self);
 }
 
-impl Endpoint for Box<dyn AudioSource> {
-    const KIND: DeviceKind = DeviceKind::Input;
-    const NOUN: &'static str = "source";
-    fn open_device(id: Option<&str>, rate: u32) -> Result<(Self, String), DeviceError> {
-        let source = crate::open_input(id, rate)?;
-        let resolved = source.id().to_owned();
-        Ok((Box::new(source), resolved))
-    }
-    fn rate(&self) -> u32 {
-        self.sample_rate()
-    }
-    fn device(&self) -> Option<String> {
-        self.device_id()
-    }
-    fn name(&self) -> String {
-        self.label()
-    }
-    fn broken(&self) -> Option<String> {
-        self.failure()
-    }
-    fn ready(&self) -> bool {
-        self.available() > 0
-    }
-    fn retire(&mut self) {}
+/// Implements [`Endpoint`] for a boxed source or sink type: `$open` opens a device (which
+/// has an `id()`), `ready` says whether a pending endpoint can take over, `retire` runs when
+/// it is swapped out.
+macro_rules! impl_endpoint {
+    ($endpoint:ty, $kind:expr, $noun:literal, $open:path,
+     ready: |$r:ident| $ready:expr, retire: |$x:ident| $retire:expr) => {
+        impl Endpoint for $endpoint {
+            const KIND: DeviceKind = $kind;
+            const NOUN: &'static str = $noun;
+            fn open_device(id: Option<&str>, rate: u32) -> Result<(Self, String), DeviceError> {
+                let device = $open(id, rate)?;
+                let resolved = device.id().to_owned();
+                Ok((Box::new(device), resolved))
+            }
+            fn rate(&self) -> u32 {
+                self.sample_rate()
+            }
+            fn device(&self) -> Option<String> {
+                self.device_id()
+            }
+            fn name(&self) -> String {
+                self.label()
+            }
+            fn broken(&self) -> Option<String> {
+                self.failure()
+            }
+            fn ready(&self) -> bool {
+                let $r = self;
+                $ready
+            }
+            fn retire(&mut self) {
+                let $x = self;
+                $retire
+            }
+        }
+    };
 }
 
-impl Endpoint for Box<dyn AudioSink> {
-    const KIND: DeviceKind = DeviceKind::Output;
-    const NOUN: &'static str = "sink";
-    fn open_device(id: Option<&str>, rate: u32) -> Result<(Self, String), DeviceError> {
-        let sink = crate::open_output(id, rate)?;
-        let resolved = sink.id().to_owned();
-        Ok((Box::new(sink), resolved))
+impl_endpoint!(
+    Box<dyn AudioSource>, DeviceKind::Input, "source", crate::open_input,
+    // A source is ready when its first samples have arrived.
+    ready: |source| source.available() > 0,
+    retire: |_source| {}
+);
+
+impl_endpoint!(
+    Box<dyn AudioSink>, DeviceKind::Output, "sink", crate::open_output,
+    // A sink is ready when its stream has started pulling.
+    ready: |sink| sink.started(),
+    // Flush what needs flushing (a WAV header) on the consumer's thread, as before.
+    retire: |sink| {
+        let _ = sink.finish();
     }
-    fn rate(&self) -> u32 {
-        self.sample_rate()
-    }
-    fn device(&self) -> Option<String> {
-        self.device_id()
-    }
-    fn name(&self) -> String {
-        self.label()
-    }
-    fn broken(&self) -> Option<String> {
-        self.failure()
-    }
-    fn ready(&self) -> bool {
-        self.started()
-    }
-    fn retire(&mut self) {
-        let _ = self.finish();
-    }
-}
+);
 
 /// The consumer's side of a switchable wrapper: the endpoint in use, the one about to take
 /// over, and the link to the control thread. The wrappers call [`Switching::step`] before
