@@ -2,12 +2,9 @@
 
 use std::sync::Arc;
 
-use cpal::traits::{DeviceTrait, StreamTrait};
-use cpal::SampleFormat;
-
-use crate::device_stream::{choose, Choice, StreamState};
+use crate::device_stream::{self, Built, DeviceStream, Direction, Ring, Setup, StreamSample};
 use crate::resampler::{LinearResampler, PcmSample};
-use crate::{catalog, check_rate, AudioSink, DeviceError, DeviceKind};
+use crate::{AudioSink, DeviceError, DeviceKind};
 
 /// Capacity of the playback ring (the most a writer can queue): half a second.
 const RING_MS: u32 = 500;
@@ -20,19 +17,12 @@ const STARTED_AFTER_CALLBACKS: u64 = 4;
 /// copied to every channel) and plays silence when the ring runs dry. The callback never
 /// locks, allocates or logs.
 pub struct DeviceSink {
-    stream: cpal::Stream,
-    ring: rtrb::Producer<i16>,
-    state: Arc<StreamState>,
-    id: String,
-    rate: u32,
+    stream: DeviceStream<rtrb::Producer<i16>>,
 }
 
 impl std::fmt::Debug for DeviceSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeviceSink")
-            .field("id", &self.id)
-            .field("rate", &self.rate)
-            .finish_non_exhaustive()
+        self.stream.debug("DeviceSink", f)
     }
 }
 
@@ -40,114 +30,72 @@ impl std::fmt::Debug for DeviceSink {
 /// is a device id or name; `None` opens the system default. [`write`](AudioSink::write)
 /// takes mono samples at `sample_rate`.
 pub fn open_output(id: Option<&str>, sample_rate: u32) -> Result<DeviceSink, DeviceError> {
-    let rate = check_rate(sample_rate)?;
-    let (device, resolved) = catalog::resolve(DeviceKind::Output, id)?;
-    let choice = choose(&device, DeviceKind::Output, &resolved, rate)?;
-    let capacity = (rate * RING_MS / 1000).max(1024) as usize;
-    let state = StreamState::new();
-    let (stream, ring) = match build(&device, choice, rate, capacity, &state) {
-        Ok(built) => built,
-        Err(_) => build(
-            &device,
-            choice.with_default_buffer(),
-            rate,
-            capacity,
-            &state,
-        )?,
-    };
-    stream.play().map_err(DeviceError::backend)?;
-    Ok(DeviceSink {
-        stream,
-        ring,
-        state,
-        id: resolved,
-        rate,
-    })
+    let stream = device_stream::open::<Playback>(id, sample_rate, |rate| rate * RING_MS / 1000)?;
+    Ok(DeviceSink { stream })
 }
 
-fn build(
-    device: &cpal::Device,
-    choice: Choice,
-    rate: u32,
-    capacity: usize,
-    state: &Arc<StreamState>,
-) -> Result<(cpal::Stream, rtrb::Producer<i16>), DeviceError> {
-    let (producer, consumer) = rtrb::RingBuffer::new(capacity);
-    let stream = match choice.format {
-        SampleFormat::I16 => build_typed::<i16>(device, choice, rate, consumer, state),
-        SampleFormat::F32 => build_typed::<f32>(device, choice, rate, consumer, state),
-        _ => build_typed::<i32>(device, choice, rate, consumer, state),
-    }?;
-    Ok((stream, producer))
-}
+/// Playback: the data callback drains the ring.
+struct Playback;
 
-fn build_typed<T: PcmSample + cpal::SizedSample>(
-    device: &cpal::Device,
-    choice: Choice,
-    rate: u32,
-    mut consumer: rtrb::Consumer<i16>,
-    state: &Arc<StreamState>,
-) -> Result<cpal::Stream, DeviceError> {
-    let channels = choice.channels();
-    let mut resampler = LinearResampler::new(rate, choice.device_rate());
-    let data_state = Arc::clone(state);
-    let error_state = Arc::clone(state);
-    // The data callback: only arithmetic, the ring and atomics.
-    let on_data = move |data: &mut [T], _: &cpal::OutputCallbackInfo| {
-        let mut missing = 0u64;
-        for frame in data.chunks_exact_mut(channels) {
-            let value = resampler.pull(|| match consumer.pop() {
-                Ok(sample) => Some(sample.to_unit()),
-                Err(_) => {
-                    missing += 1;
-                    None
-                }
-            });
-            frame.fill(T::from_unit(value));
-        }
-        data_state.note_lost(missing);
-        data_state.note_callback();
-    };
-    device
-        .build_output_stream(
-            choice.config,
-            on_data,
-            move |err| error_state.on_error(err),
-            None,
-        )
-        .map_err(DeviceError::backend)
+impl Direction for Playback {
+    const KIND: DeviceKind = DeviceKind::Output;
+    type Kept = rtrb::Producer<i16>;
+
+    fn build_typed<T: StreamSample>(setup: &Setup<'_>, ring: Ring) -> Built<Self::Kept> {
+        let (producer, mut consumer) = ring;
+        let channels = setup.choice.channels();
+        let mut resampler = LinearResampler::new(setup.rate, setup.choice.device_rate());
+        let state = Arc::clone(setup.state);
+        // The data callback: only arithmetic, the ring and atomics.
+        let on_data = move |data: &mut [T], _: &cpal::OutputCallbackInfo| {
+            let mut missing = 0u64;
+            for frame in data.chunks_exact_mut(channels) {
+                let value = resampler.pull(|| match consumer.pop() {
+                    Ok(sample) => Some(sample.to_unit()),
+                    Err(_) => {
+                        missing += 1;
+                        None
+                    }
+                });
+                frame.fill(T::from_unit(value));
+            }
+            state.note_callback(missing);
+        };
+        Ok((setup.output_stream(on_data)?, producer))
+    }
 }
 
 impl DeviceSink {
     /// The resolved device id (`pulseaudio:spk_a`), also for a default device.
     pub fn id(&self) -> &str {
-        &self.id
+        &self.stream.id
     }
 
     /// Samples the device had to play as silence because nothing was queued.
     pub fn underruns(&self) -> u64 {
-        self.state.lost()
+        self.stream.state.lost()
     }
 
     /// Glitches (xruns) the backend reported.
     pub fn xruns(&self) -> u64 {
-        self.state.xruns()
+        self.stream.state.xruns()
     }
 
     /// Pauses playback without closing the device.
     pub fn pause(&self) -> Result<(), DeviceError> {
-        self.stream.pause().map_err(DeviceError::backend)
+        self.stream.pause()
     }
 }
 
 impl AudioSink for DeviceSink {
     fn sample_rate(&self) -> u32 {
-        self.rate
+        self.stream.rate
     }
 
     fn write(&mut self, samples: &[i16]) -> usize {
-        let n = samples.len().min(self.ring.slots());
-        match self.ring.write_chunk(n) {
+        let ring = &mut self.stream.ring;
+        let n = samples.len().min(ring.slots());
+        match ring.write_chunk(n) {
             Ok(mut chunk) => {
                 let (first, second) = chunk.as_mut_slices();
                 let split = first.len();
@@ -161,22 +109,22 @@ impl AudioSink for DeviceSink {
     }
 
     fn buffered(&self) -> usize {
-        self.ring.buffer().capacity() - self.ring.slots()
+        self.stream.ring.buffer().capacity() - self.stream.ring.slots()
     }
 
     fn started(&self) -> bool {
-        self.state.callbacks() >= STARTED_AFTER_CALLBACKS
+        self.stream.state.callbacks() >= STARTED_AFTER_CALLBACKS
     }
 
     fn failure(&self) -> Option<String> {
-        self.state.failure()
+        self.stream.state.failure()
     }
 
     fn device_id(&self) -> Option<String> {
-        Some(self.id.clone())
+        Some(self.stream.id.clone())
     }
 
     fn label(&self) -> String {
-        self.id.clone()
+        self.stream.id.clone()
     }
 }

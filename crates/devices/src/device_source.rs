@@ -2,12 +2,9 @@
 
 use std::sync::Arc;
 
-use cpal::traits::{DeviceTrait, StreamTrait};
-use cpal::SampleFormat;
-
-use crate::device_stream::{choose, Choice, StreamState};
-use crate::resampler::{unit_to_i16, LinearResampler, PcmSample};
-use crate::{catalog, check_rate, AudioSource, DeviceError, DeviceKind};
+use crate::device_stream::{self, Built, DeviceStream, Direction, Ring, Setup, StreamSample};
+use crate::resampler::{unit_to_i16, LinearResampler};
+use crate::{AudioSource, DeviceError, DeviceKind};
 
 /// Capacity of the capture ring: one second at the consumer's rate.
 const RING_SECONDS: u32 = 1;
@@ -21,146 +18,99 @@ const KEEP_BACKLOG_MS: u32 = 40;
 /// allocates or logs. [`read`](AudioSource::read) takes what has arrived and drops a
 /// backlog older than ~100 ms so latency stays bounded when the device clock runs fast.
 pub struct DeviceSource {
-    stream: cpal::Stream,
-    ring: rtrb::Consumer<i16>,
-    state: Arc<StreamState>,
-    id: String,
-    rate: u32,
+    stream: DeviceStream<rtrb::Consumer<i16>>,
     max_backlog: usize,
     keep_backlog: usize,
 }
 
 impl std::fmt::Debug for DeviceSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeviceSource")
-            .field("id", &self.id)
-            .field("rate", &self.rate)
-            .finish_non_exhaustive()
+        self.stream.debug("DeviceSource", f)
     }
 }
 
 /// Opens a microphone and starts capturing. `id` is a device id or name (see
-/// [`catalog::find_device`]); `None` opens the system default. Samples come out mono at
-/// `sample_rate` whatever the device runs at. On PulseAudio the first samples arrive a few
-/// hundred milliseconds after this returns.
+/// [`catalog::find_device`](crate::find_device)); `None` opens the system default. Samples
+/// come out mono at `sample_rate` whatever the device runs at. On PulseAudio the first
+/// samples arrive a few hundred milliseconds after this returns.
 pub fn open_input(id: Option<&str>, sample_rate: u32) -> Result<DeviceSource, DeviceError> {
-    let rate = check_rate(sample_rate)?;
-    let (device, resolved) = catalog::resolve(DeviceKind::Input, id)?;
-    let choice = choose(&device, DeviceKind::Input, &resolved, rate)?;
-    let capacity = (rate * RING_SECONDS).max(1024) as usize;
-    let state = StreamState::new();
-    let (stream, ring) = match build(&device, choice, rate, capacity, &state) {
-        Ok(built) => built,
-        // Some ALSA devices refuse the fixed period; let them pick.
-        Err(_) => build(
-            &device,
-            choice.with_default_buffer(),
-            rate,
-            capacity,
-            &state,
-        )?,
-    };
-    stream.play().map_err(DeviceError::backend)?;
+    let stream = device_stream::open::<Capture>(id, sample_rate, |rate| rate * RING_SECONDS)?;
+    let rate = stream.rate;
     Ok(DeviceSource {
         stream,
-        ring,
-        state,
-        id: resolved,
-        rate,
         max_backlog: (rate * MAX_BACKLOG_MS / 1000) as usize,
         keep_backlog: (rate * KEEP_BACKLOG_MS / 1000) as usize,
     })
 }
 
-fn build(
-    device: &cpal::Device,
-    choice: Choice,
-    rate: u32,
-    capacity: usize,
-    state: &Arc<StreamState>,
-) -> Result<(cpal::Stream, rtrb::Consumer<i16>), DeviceError> {
-    let (producer, consumer) = rtrb::RingBuffer::new(capacity);
-    let stream = match choice.format {
-        SampleFormat::I16 => build_typed::<i16>(device, choice, rate, producer, state),
-        SampleFormat::F32 => build_typed::<f32>(device, choice, rate, producer, state),
-        _ => build_typed::<i32>(device, choice, rate, producer, state),
-    }?;
-    Ok((stream, consumer))
-}
+/// Capture: the data callback fills the ring.
+struct Capture;
 
-fn build_typed<T: PcmSample + cpal::SizedSample>(
-    device: &cpal::Device,
-    choice: Choice,
-    rate: u32,
-    mut producer: rtrb::Producer<i16>,
-    state: &Arc<StreamState>,
-) -> Result<cpal::Stream, DeviceError> {
-    let channels = choice.channels();
-    let scale = 1.0 / channels as f32;
-    let mut resampler = LinearResampler::new(choice.device_rate(), rate);
-    let data_state = Arc::clone(state);
-    let error_state = Arc::clone(state);
-    // The data callback: only arithmetic, the ring and atomics.
-    let on_data = move |data: &[T], _: &cpal::InputCallbackInfo| {
-        let mut lost = 0u64;
-        for frame in data.chunks_exact(channels) {
-            let mono = frame.iter().map(|s| s.to_unit()).sum::<f32>() * scale;
-            resampler.push(mono, |out| {
-                if producer.push(unit_to_i16(out)).is_err() {
-                    lost += 1;
-                }
-            });
-        }
-        data_state.note_lost(lost);
-        data_state.note_callback();
-    };
-    device
-        .build_input_stream(
-            choice.config,
-            on_data,
-            move |err| error_state.on_error(err),
-            None,
-        )
-        .map_err(DeviceError::backend)
+impl Direction for Capture {
+    const KIND: DeviceKind = DeviceKind::Input;
+    type Kept = rtrb::Consumer<i16>;
+
+    fn build_typed<T: StreamSample>(setup: &Setup<'_>, ring: Ring) -> Built<Self::Kept> {
+        let (mut producer, consumer) = ring;
+        let channels = setup.choice.channels();
+        let scale = 1.0 / channels as f32;
+        let mut resampler = LinearResampler::new(setup.choice.device_rate(), setup.rate);
+        let state = Arc::clone(setup.state);
+        // The data callback: only arithmetic, the ring and atomics.
+        let on_data = move |data: &[T], _: &cpal::InputCallbackInfo| {
+            let mut lost = 0u64;
+            for frame in data.chunks_exact(channels) {
+                let mono = frame.iter().map(|s| s.to_unit()).sum::<f32>() * scale;
+                resampler.push(mono, |out| {
+                    if producer.push(unit_to_i16(out)).is_err() {
+                        lost += 1;
+                    }
+                });
+            }
+            state.note_callback(lost);
+        };
+        Ok((setup.input_stream(on_data)?, consumer))
+    }
 }
 
 impl DeviceSource {
     /// The resolved device id (`pulseaudio:mic_a`), also for a default device.
     pub fn id(&self) -> &str {
-        &self.id
+        &self.stream.id
     }
 
     /// Samples dropped because the consumer did not read for a second (ring full).
     pub fn overflowed(&self) -> u64 {
-        self.state.lost()
+        self.stream.state.lost()
     }
 
     /// Glitches (xruns) the backend reported.
     pub fn xruns(&self) -> u64 {
-        self.state.xruns()
+        self.stream.state.xruns()
     }
 
     /// Stops capturing without closing the device (`read` then drains what is left).
     pub fn pause(&self) -> Result<(), DeviceError> {
-        self.stream.pause().map_err(DeviceError::backend)
+        self.stream.pause()
     }
 }
 
 impl AudioSource for DeviceSource {
     fn sample_rate(&self) -> u32 {
-        self.rate
+        self.stream.rate
     }
 
     fn read(&mut self, out: &mut [i16]) -> usize {
-        let available = self.ring.slots();
+        let ring = &mut self.stream.ring;
+        let available = ring.slots();
         if available > out.len() + self.max_backlog {
             let stale = available - out.len() - self.keep_backlog;
-            if let Ok(chunk) = self.ring.read_chunk(stale) {
+            if let Ok(chunk) = ring.read_chunk(stale) {
                 chunk.commit_all();
             }
         }
-        let n = self.ring.slots().min(out.len());
-        match self.ring.read_chunk(n) {
+        let n = ring.slots().min(out.len());
+        match ring.read_chunk(n) {
             Ok(chunk) => {
                 let (first, second) = chunk.as_slices();
                 out[..first.len()].copy_from_slice(first);
@@ -173,18 +123,18 @@ impl AudioSource for DeviceSource {
     }
 
     fn available(&self) -> usize {
-        self.ring.slots()
+        self.stream.ring.slots()
     }
 
     fn failure(&self) -> Option<String> {
-        self.state.failure()
+        self.stream.state.failure()
     }
 
     fn device_id(&self) -> Option<String> {
-        Some(self.id.clone())
+        Some(self.stream.id.clone())
     }
 
     fn label(&self) -> String {
-        self.id.clone()
+        self.stream.id.clone()
     }
 }

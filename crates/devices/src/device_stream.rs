@@ -1,13 +1,157 @@
-//! What device sources and sinks share: picking a stream configuration, the state the
-//! audio callbacks publish through atomics, and the error callback.
+//! What device sources and sinks share: opening a device and its ring, picking a stream
+//! configuration, the state the audio callbacks publish through atomics, and the error
+//! callback.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use cpal::traits::DeviceTrait;
+use cpal::traits::{DeviceTrait, StreamTrait};
 use cpal::{BufferSize, SampleFormat, StreamConfig, SupportedBufferSize};
 
-use crate::{DeviceError, DeviceKind};
+use crate::resampler::PcmSample;
+use crate::{catalog, check_rate, DeviceError, DeviceKind};
+
+/// Which way a device stream runs: capture (the callback fills the ring) or playback (the
+/// callback drains it).
+pub(crate) trait Direction {
+    /// Input or output.
+    const KIND: DeviceKind;
+    /// The ring end the stream's owner keeps (the data callback gets the other one).
+    type Kept;
+    /// Builds the stream for samples of type `T` on a new `ring`. The data callback does
+    /// only arithmetic, ring operations and atomics (reporting through `setup.state`).
+    fn build_typed<T: StreamSample>(setup: &Setup<'_>, ring: Ring) -> Built<Self::Kept>;
+}
+
+/// A sample type a device stream can carry.
+pub(crate) trait StreamSample: PcmSample + cpal::SizedSample {}
+
+impl<T: PcmSample + cpal::SizedSample> StreamSample for T {}
+
+/// A new ring's two ends.
+pub(crate) type Ring = (rtrb::Producer<i16>, rtrb::Consumer<i16>);
+
+/// A built stream and the ring end its owner keeps.
+pub(crate) type Built<K> = Result<(cpal::Stream, K), DeviceError>;
+
+/// What building a stream needs besides the ring.
+pub(crate) struct Setup<'a> {
+    pub(crate) device: &'a cpal::Device,
+    pub(crate) choice: Choice,
+    /// The consumer's rate.
+    pub(crate) rate: u32,
+    pub(crate) state: &'a Arc<StreamState>,
+}
+
+impl Setup<'_> {
+    /// The cpal error callback, reporting to the stream's state.
+    fn error_callback(&self) -> impl FnMut(cpal::Error) + Send + 'static {
+        let state = Arc::clone(self.state);
+        move |err| state.on_error(err)
+    }
+
+    /// Builds a capture stream with data callback `on_data`.
+    pub(crate) fn input_stream<T: StreamSample>(
+        &self,
+        on_data: impl FnMut(&[T], &cpal::InputCallbackInfo) + Send + 'static,
+    ) -> Result<cpal::Stream, DeviceError> {
+        self.device
+            .build_input_stream(self.choice.config, on_data, self.error_callback(), None)
+            .map_err(DeviceError::backend)
+    }
+
+    /// Builds a playback stream with data callback `on_data`.
+    pub(crate) fn output_stream<T: StreamSample>(
+        &self,
+        on_data: impl FnMut(&mut [T], &cpal::OutputCallbackInfo) + Send + 'static,
+    ) -> Result<cpal::Stream, DeviceError> {
+        self.device
+            .build_output_stream(self.choice.config, on_data, self.error_callback(), None)
+            .map_err(DeviceError::backend)
+    }
+}
+
+/// An open, running device stream: what [`crate::DeviceSource`] and [`crate::DeviceSink`]
+/// are made of.
+pub(crate) struct DeviceStream<R> {
+    pub(crate) stream: cpal::Stream,
+    /// The owner's end of the ring.
+    pub(crate) ring: R,
+    pub(crate) state: Arc<StreamState>,
+    /// The resolved device id.
+    pub(crate) id: String,
+    /// The consumer's rate.
+    pub(crate) rate: u32,
+}
+
+/// Opens device `id` (id or name; `None` = default) of direction `D` for mono samples at
+/// `sample_rate`, with a ring of `capacity(rate)` samples (at least 1024), and starts it.
+pub(crate) fn open<D: Direction>(
+    id: Option<&str>,
+    sample_rate: u32,
+    capacity: impl Fn(u32) -> u32,
+) -> Result<DeviceStream<D::Kept>, DeviceError> {
+    let rate = check_rate(sample_rate)?;
+    let (device, resolved) = catalog::resolve(D::KIND, id)?;
+    let choice = choose(&device, D::KIND, &resolved, rate)?;
+    let capacity = capacity(rate).max(1024) as usize;
+    let state = StreamState::new();
+    let (stream, ring) = match build::<D>(&device, choice, rate, capacity, &state) {
+        Ok(built) => built,
+        // Some ALSA devices refuse the fixed period; let them pick.
+        Err(_) => build::<D>(
+            &device,
+            choice.with_default_buffer(),
+            rate,
+            capacity,
+            &state,
+        )?,
+    };
+    stream.play().map_err(DeviceError::backend)?;
+    Ok(DeviceStream {
+        stream,
+        ring,
+        state,
+        id: resolved,
+        rate,
+    })
+}
+
+fn build<D: Direction>(
+    device: &cpal::Device,
+    choice: Choice,
+    rate: u32,
+    capacity: usize,
+    state: &Arc<StreamState>,
+) -> Built<D::Kept> {
+    let setup = Setup {
+        device,
+        choice,
+        rate,
+        state,
+    };
+    let ring = rtrb::RingBuffer::new(capacity);
+    match choice.format {
+        SampleFormat::I16 => D::build_typed::<i16>(&setup, ring),
+        SampleFormat::F32 => D::build_typed::<f32>(&setup, ring),
+        _ => D::build_typed::<i32>(&setup, ring),
+    }
+}
+
+impl<R> DeviceStream<R> {
+    /// Pauses the stream without closing the device.
+    pub(crate) fn pause(&self) -> Result<(), DeviceError> {
+        self.stream.pause().map_err(DeviceError::backend)
+    }
+
+    /// The `Debug` text of the endpoint called `name`.
+    pub(crate) fn debug(&self, name: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(name)
+            .field("id", &self.id)
+            .field("rate", &self.rate)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Callback period asked of the device (PulseAudio otherwise delivers capture in
 /// two-second lumps).
@@ -36,15 +180,13 @@ impl StreamState {
         Arc::new(StreamState::default())
     }
 
+    /// One data callback ran; `lost` samples were lost in it (capture ring full, or played
+    /// as silence on underrun).
     #[inline]
-    pub(crate) fn note_callback(&self) {
+    pub(crate) fn note_callback(&self, lost: u64) {
         self.callbacks.fetch_add(1, Ordering::Relaxed);
-    }
-
-    #[inline]
-    pub(crate) fn note_lost(&self, samples: u64) {
-        if samples > 0 {
-            self.lost.fetch_add(samples, Ordering::Relaxed);
+        if lost > 0 {
+            self.lost.fetch_add(lost, Ordering::Relaxed);
         }
     }
 
@@ -75,7 +217,7 @@ impl StreamState {
     /// The cpal error callback. Glitches are counted; anything else marks the stream dead.
     /// (This runs on a backend thread, not the data callback; the one allocation for the
     /// error text happens at most once.)
-    pub(crate) fn on_error(&self, err: cpal::Error) {
+    fn on_error(&self, err: cpal::Error) {
         match err.kind() {
             cpal::ErrorKind::Xrun
             | cpal::ErrorKind::RealtimeDenied
@@ -117,7 +259,7 @@ impl Choice {
 /// Picks the configuration for `device`: the consumer's `rate` in mono if the device can
 /// (no conversion at all), else the fewest channels at that rate, else the device's default
 /// configuration (and the callbacks resample). Formats: i16, then f32, then i32.
-pub(crate) fn choose(
+fn choose(
     device: &cpal::Device,
     kind: DeviceKind,
     id: &str,

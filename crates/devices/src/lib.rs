@@ -16,7 +16,8 @@
 //! * [`WavSource`] (`--play`, looped), [`WavSink`] (`--record`), [`ToneSource`],
 //!   [`SilenceSource`] (no microphone), [`NullSink`] — pull-based, no sound server needed.
 //! * [`analysis`] — dominant frequency (Goertzel) and RMS, to check audio as audio in tests.
-//! * `PulseServer` (feature `test-server`) — a private PulseAudio with virtual devices.
+//! * `PulseServer` (feature `test-server`) — a private PulseAudio with virtual devices;
+//!   `testing` — sessions, a player and a recorder for tests on it.
 //!
 //! See `docs/devices.md` for threads, rates, start-up latencies and the tests.
 //!
@@ -63,3 +64,5 @@ pub use wav_source::WavSource;
 mod pulse_server;
 #[cfg(feature = "test-server")]
 pub use pulse_server::PulseServer;
+#[cfg(feature = "test-server")]
+pub mod testing;

@@ -1,13 +1,10 @@
 //! A speaker that can be changed during a call (the original SDK's `setAudioOutputId`).
 
 use std::sync::mpsc::Sender;
-use std::thread::JoinHandle;
 
-use crate::switcher::{self, Command, ConsumerLink, OfferReason};
+use crate::switcher::{Handle, Switching};
 use crate::{open_output, AudioSink, DeviceError, DeviceEvent};
 
-/// Longest wait for a new sink to start before swapping anyway (seconds of audio written).
-const MAX_PRIME_SECONDS: u32 = 3;
 /// While a new sink starts, it gets the same audio as the old one, but at most this much
 /// queued (milliseconds), so it does not start with a long backlog.
 const PRIME_QUEUE_MS: u32 = 60;
@@ -19,43 +16,25 @@ const PRIME_QUEUE_MS: u32 = 60;
 /// A device that fails or disappears is replaced by the default output device, with a
 /// [`DeviceEvent::Fallback`].
 pub struct SwitchableSink {
-    current: Box<dyn AudioSink>,
-    pending: Option<Pending>,
-    link: ConsumerLink<Box<dyn AudioSink>>,
-    rate: u32,
+    inner: Switching<Box<dyn AudioSink>>,
     prime_queue: usize,
-    failure_reported: bool,
-    _thread: JoinHandle<()>,
-}
-
-struct Pending {
-    sink: Box<dyn AudioSink>,
-    reason: OfferReason,
-    waited: usize,
 }
 
 /// The handle that switches a [`SwitchableSink`] from any thread. Cheap to clone.
 #[derive(Clone)]
 pub struct SinkSwitch {
-    control: Sender<Command<Box<dyn AudioSink>>>,
-    rate: u32,
+    handle: Handle<Box<dyn AudioSink>>,
 }
 
 impl std::fmt::Debug for SinkSwitch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SinkSwitch")
-            .field("rate", &self.rate)
-            .finish_non_exhaustive()
+        self.handle.debug("SinkSwitch", f)
     }
 }
 
 impl std::fmt::Debug for SwitchableSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SwitchableSink")
-            .field("current", &self.current.label())
-            .field("rate", &self.rate)
-            .field("switch_pending", &self.pending.is_some())
-            .finish_non_exhaustive()
+        self.inner.debug("SwitchableSink", f)
     }
 }
 
@@ -66,20 +45,9 @@ impl SwitchableSink {
         initial: Box<dyn AudioSink>,
         events: Option<Sender<DeviceEvent>>,
     ) -> (Self, SinkSwitch) {
-        let rate = initial.sample_rate();
-        let (link, control, thread) = switcher::spawn(rate, initial.device_id(), events);
-        (
-            SwitchableSink {
-                current: initial,
-                pending: None,
-                link,
-                rate,
-                prime_queue: (rate * PRIME_QUEUE_MS / 1000) as usize,
-                failure_reported: false,
-                _thread: thread,
-            },
-            SinkSwitch { control, rate },
-        )
+        let (inner, handle) = Switching::new(initial, events);
+        let prime_queue = (inner.rate() * PRIME_QUEUE_MS / 1000) as usize;
+        (SwitchableSink { inner, prime_queue }, SinkSwitch { handle })
     }
 
     /// Opens output device `id` (id or name; `None` = default) at `sample_rate` and wraps it.
@@ -93,81 +61,32 @@ impl SwitchableSink {
 
     /// The label of the sink in use (device id, file path, `null`).
     pub fn current_label(&self) -> String {
-        self.current.label()
-    }
-
-    fn poll(&mut self) {
-        while let Ok(offer) = self.link.offers.try_recv() {
-            if let Some(older) = self.pending.take() {
-                let _ = self.link.control.send(Command::Retired {
-                    old: older.sink,
-                    new_label: offer.endpoint.label(),
-                    reason: OfferReason::Superseded,
-                });
-            }
-            self.pending = Some(Pending {
-                sink: offer.endpoint,
-                reason: offer.reason,
-                waited: 0,
-            });
-        }
-    }
-
-    /// Primes the pending sink with `samples` or swaps it in when it has started.
-    fn pending_step(&mut self, samples: &[i16]) {
-        let Some(pending) = self.pending.as_mut() else {
-            return;
-        };
-        let ready = pending.sink.started()
-            || self.current.failure().is_some()
-            || pending.waited >= (self.rate * MAX_PRIME_SECONDS) as usize;
-        if !ready {
-            pending.waited += samples.len();
-            if pending.sink.buffered() + samples.len() <= self.prime_queue {
-                pending.sink.write(samples);
-            }
-            return;
-        }
-        if let Some(pending) = self.pending.take() {
-            let new_label = pending.sink.label();
-            let mut old = std::mem::replace(&mut self.current, pending.sink);
-            let _ = old.finish();
-            self.failure_reported = false;
-            let _ = self.link.control.send(Command::Retired {
-                old,
-                new_label,
-                reason: pending.reason,
-            });
-        }
+        self.inner.current().label()
     }
 }
 
 impl AudioSink for SwitchableSink {
     fn sample_rate(&self) -> u32 {
-        self.rate
+        self.inner.rate()
     }
 
     fn write(&mut self, samples: &[i16]) -> usize {
-        self.poll();
-        self.pending_step(samples);
-        if !self.failure_reported && self.pending.is_none() {
-            if let Some(reason) = self.current.failure() {
-                self.failure_reported = true;
-                let _ = self.link.control.send(Command::Failed {
-                    device: self.current.device_id(),
-                    reason,
-                });
+        let prime_queue = self.prime_queue;
+        // A sink that is starting gets the same audio, without building a backlog.
+        self.inner.step(samples.len(), |pending| {
+            if pending.buffered() + samples.len() <= prime_queue {
+                pending.write(samples);
             }
-        }
-        self.current.write(samples)
+        });
+        self.inner.current_mut().write(samples)
     }
 
     fn buffered(&self) -> usize {
-        self.current.buffered()
+        self.inner.current().buffered()
     }
 
     fn started(&self) -> bool {
-        self.current.started()
+        self.inner.current().started()
     }
 
     /// Always `None`: failures are handled here (fallback) and reported as events.
@@ -176,21 +95,15 @@ impl AudioSink for SwitchableSink {
     }
 
     fn device_id(&self) -> Option<String> {
-        self.current.device_id()
+        self.inner.current().device_id()
     }
 
     fn label(&self) -> String {
-        self.current.label()
+        self.current_label()
     }
 
     fn finish(&mut self) -> Result<(), DeviceError> {
-        self.current.finish()
-    }
-}
-
-impl Drop for SwitchableSink {
-    fn drop(&mut self) {
-        let _ = self.link.control.send(Command::Stop);
+        self.inner.current_mut().finish()
     }
 }
 
@@ -198,28 +111,17 @@ impl SinkSwitch {
     /// Replaces the sink with `sink` (same rate as the wrapper, else
     /// [`DeviceError::RateMismatch`]): a WAV file, the null sink, another device.
     pub fn switch_to(&self, sink: Box<dyn AudioSink>) -> Result<(), DeviceError> {
-        if sink.sample_rate() != self.rate {
-            return Err(DeviceError::RateMismatch {
-                expected: self.rate,
-                got: sink.sample_rate(),
-            });
-        }
-        self.control
-            .send(Command::Switch(sink))
-            .map_err(|_| DeviceError::Closed("sink"))
+        self.handle.switch_to(sink)
     }
 
     /// Opens output device `id` (id or name; `None` = default) and switches to it. Returns
     /// the resolved device id.
     pub fn switch_to_device(&self, id: Option<&str>) -> Result<String, DeviceError> {
-        let sink = open_output(id, self.rate)?;
-        let resolved = sink.id().to_owned();
-        self.switch_to(Box::new(sink))?;
-        Ok(resolved)
+        self.handle.switch_to_device(id)
     }
 
     /// The wrapper's sample rate.
     pub fn sample_rate(&self) -> u32 {
-        self.rate
+        self.handle.rate()
     }
 }

@@ -5,14 +5,8 @@ mod support;
 
 use std::time::Duration;
 
-use dialtone_devices::{
-    enumerate, find_device, open_input, open_output, AudioSource, DeviceKind, ToneSource,
-};
-use support::{assert_silent, assert_tone, record_for, session, Player, RATE};
-
-fn tone(freq: f64) -> Box<dyn AudioSource> {
-    Box::new(ToneSource::new(freq, RATE).unwrap())
-}
+use dialtone_devices::{enumerate, find_device, open_input, open_output, DeviceKind};
+use support::{assert_silent, assert_tone, play, record_for, session, RATE};
 
 #[test]
 fn enumeration_lists_the_virtual_devices_by_name_with_stable_ids() {
@@ -63,7 +57,7 @@ fn enumeration_lists_the_virtual_devices_by_name_with_stable_ids() {
 
     // The ids survive a server restart (they are PulseAudio's device names).
     let old_pid = s.server.pid();
-    s.restart();
+    s.restart().expect("restart the test PulseAudio server");
     assert_ne!(s.server.pid(), old_pid);
     let ids: Vec<String> = enumerate().unwrap().into_iter().map(|d| d.id).collect();
     for id in [
@@ -88,7 +82,7 @@ fn tone_played_into_speaker_a_is_heard_on_mic_a_and_speakers_are_isolated() {
 
     // Only Speaker_B plays: Mic_A must stay silent.
     let spk_b = open_output(Some("pulseaudio:spk_b"), RATE).unwrap();
-    let _b = Player::start(tone(900.0), Box::new(spk_b));
+    let _b = play(900.0, spk_b);
     let rec_b = support::Recorder::start(Box::new(mic_b));
     let rec_a = record_for(Box::new(mic_a), Duration::from_millis(3000));
     assert_silent("Mic_A while only Speaker_B plays", rec_a.span(1.0, 3.0));
@@ -97,7 +91,7 @@ fn tone_played_into_speaker_a_is_heard_on_mic_a_and_speakers_are_isolated() {
     let mic_a = open_input(Some("pulseaudio:mic_a"), RATE).unwrap();
     let spk_a = open_output(Some("Speaker_A"), RATE).unwrap();
     assert_eq!(spk_a.id(), "pulseaudio:spk_a");
-    let _a = Player::start(tone(700.0), Box::new(spk_a));
+    let _a = play(700.0, spk_a);
     let rec_a = record_for(Box::new(mic_a), Duration::from_millis(3500));
     let rec_b = rec_b.finish();
     assert_tone("Mic_A", rec_a.span(1.5, 3.5), 700.0);
@@ -117,7 +111,7 @@ fn alsa_default_device_reaches_the_server_through_the_pulse_plugin() {
     // ALSA's `default` PCM is PulseAudio's default (Speaker_A / Mic_A) via libasound2-plugins.
     let spk = open_output(Some("alsa:default"), RATE).unwrap();
     assert_eq!(spk.id(), "alsa:default");
-    let _p = Player::start(tone(700.0), Box::new(spk));
+    let _p = play(700.0, spk);
     let mic = open_input(Some("pulseaudio:mic_a"), RATE).unwrap();
     let rec = record_for(Box::new(mic), Duration::from_millis(3000));
     assert_tone("Mic_A hearing ALSA default", rec.span(1.5, 3.0), 700.0);

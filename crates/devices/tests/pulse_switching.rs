@@ -8,12 +8,33 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use dialtone_devices::{
-    open_input, AudioSource, DeviceEvent, DeviceKind, SwitchableSink, SwitchableSource, ToneSource,
+    open_input, AudioSource, DeviceEvent, DeviceKind, SourceSwitch, SwitchableSink,
+    SwitchableSource, ToneSource,
 };
-use support::{assert_silent, assert_tone, session, Player, Recorder, RATE};
+use support::{assert_silent, assert_tone, play, play_on, session, Player, Recorder, RATE};
 
-fn tone(freq: f64) -> Box<dyn AudioSource> {
-    Box::new(ToneSource::new(freq, RATE).unwrap())
+/// Speaker_A plays 700 Hz and Speaker_B 900 Hz: Mic_A hears 700 Hz, Mic_B 900 Hz.
+fn two_voices() -> [Player; 2] {
+    [play_on(700.0, "Speaker_A"), play_on(900.0, "Speaker_B")]
+}
+
+/// Records the switchable source `open` makes (reporting device events to the sender it
+/// gets); returns the recorder, the switch and the events.
+fn record_switchable(
+    open: impl FnOnce(mpsc::Sender<DeviceEvent>) -> (SwitchableSource, SourceSwitch),
+) -> (Recorder, SourceSwitch, mpsc::Receiver<DeviceEvent>) {
+    let (events_tx, events) = mpsc::channel();
+    let (mic, switch) = open(events_tx);
+    (Recorder::start(Box::new(mic)), switch, events)
+}
+
+/// A switchable source on Mic_A.
+fn switchable_mic_a(events: mpsc::Sender<DeviceEvent>) -> (SwitchableSource, SourceSwitch) {
+    SwitchableSource::open(Some("Mic_A"), RATE, Some(events)).unwrap()
+}
+
+fn mic_a() -> Box<dyn AudioSource> {
+    Box::new(open_input(Some("Mic_A"), RATE).unwrap())
 }
 
 fn wait_event(events: &mpsc::Receiver<DeviceEvent>, what: &str) -> DeviceEvent {
@@ -25,17 +46,8 @@ fn wait_event(events: &mpsc::Receiver<DeviceEvent>, what: &str) -> DeviceEvent {
 #[test]
 fn switching_the_mic_mid_stream_changes_the_tone_without_a_gap() {
     let _s = session();
-    let _a = Player::start(
-        tone(700.0),
-        Box::new(dialtone_devices::open_output(Some("Speaker_A"), RATE).unwrap()),
-    );
-    let _b = Player::start(
-        tone(900.0),
-        Box::new(dialtone_devices::open_output(Some("Speaker_B"), RATE).unwrap()),
-    );
-    let (events_tx, events) = mpsc::channel();
-    let (mic, switch) = SwitchableSource::open(Some("Mic_A"), RATE, Some(events_tx)).unwrap();
-    let recorder = Recorder::start(Box::new(mic));
+    let _voices = two_voices();
+    let (recorder, switch, events) = record_switchable(switchable_mic_a);
     std::thread::sleep(Duration::from_millis(3000));
 
     let switched_at = recorder.now();
@@ -85,10 +97,9 @@ fn switching_the_speaker_moves_the_sound_to_the_other_device() {
     let _s = session();
     let (events_tx, events) = mpsc::channel();
     let (speaker, switch) = SwitchableSink::open(Some("Speaker_A"), RATE, Some(events_tx)).unwrap();
-    let _p = Player::start(tone(700.0), Box::new(speaker));
-    let mic_a = open_input(Some("Mic_A"), RATE).unwrap();
-    let mic_b = open_input(Some("Mic_B"), RATE).unwrap();
-    let rec_a = Recorder::start(Box::new(mic_a));
+    let _p = play(700.0, speaker);
+    let (mic_a, mic_b) = (mic_a(), open_input(Some("Mic_B"), RATE).unwrap());
+    let rec_a = Recorder::start(mic_a);
     let rec_b = Recorder::start(Box::new(mic_b));
     std::thread::sleep(Duration::from_millis(3000));
 
@@ -123,17 +134,8 @@ fn switching_the_speaker_moves_the_sound_to_the_other_device() {
 fn unloading_the_mic_falls_back_to_the_default_and_audio_continues() {
     let s = session();
     s.server.pactl(&["set-default-source", "mic_b"]).unwrap();
-    let _a = Player::start(
-        tone(700.0),
-        Box::new(dialtone_devices::open_output(Some("Speaker_A"), RATE).unwrap()),
-    );
-    let _b = Player::start(
-        tone(900.0),
-        Box::new(dialtone_devices::open_output(Some("Speaker_B"), RATE).unwrap()),
-    );
-    let (events_tx, events) = mpsc::channel();
-    let (mic, _switch) = SwitchableSource::open(Some("Mic_A"), RATE, Some(events_tx)).unwrap();
-    let recorder = Recorder::start(Box::new(mic));
+    let _voices = two_voices();
+    let (recorder, _switch, events) = record_switchable(switchable_mic_a);
     std::thread::sleep(Duration::from_millis(2500));
 
     let lost_at = recorder.now();
@@ -174,8 +176,8 @@ fn unloading_the_speaker_falls_back_to_the_default_and_audio_continues() {
     let (events_tx, events) = mpsc::channel();
     let (speaker, _switch) =
         SwitchableSink::open(Some("Speaker_B"), RATE, Some(events_tx)).unwrap();
-    let _p = Player::start(tone(700.0), Box::new(speaker));
-    let rec_a = Recorder::start(Box::new(open_input(Some("Mic_A"), RATE).unwrap()));
+    let _p = play(700.0, speaker);
+    let rec_a = Recorder::start(mic_a());
     std::thread::sleep(Duration::from_millis(2500));
 
     let lost_at = rec_a.now();
@@ -229,17 +231,13 @@ impl AudioSource for FailingDevice {
 #[test]
 fn a_stream_error_falls_back_to_the_default_mic() {
     let _s = session(); // default source: mic_a
-    let _a = Player::start(
-        tone(700.0),
-        Box::new(dialtone_devices::open_output(Some("Speaker_A"), RATE).unwrap()),
-    );
+    let _a = play_on(700.0, "Speaker_A");
     let failing = FailingDevice {
         tone: ToneSource::new(400.0, RATE).unwrap(),
         left: 2 * RATE as usize,
     };
-    let (events_tx, events) = mpsc::channel();
-    let (mic, _switch) = SwitchableSource::new(Box::new(failing), Some(events_tx));
-    let recorder = Recorder::start(Box::new(mic));
+    let (recorder, _switch, events) =
+        record_switchable(|events| SwitchableSource::new(Box::new(failing), Some(events)));
     let event = events
         .recv_timeout(Duration::from_secs(8))
         .expect("fallback event after the stream error");
