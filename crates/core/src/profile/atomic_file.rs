@@ -24,8 +24,18 @@ pub(crate) struct WriteError {
     pub(crate) source: io::Error,
 }
 
-/// Replaces `target` with `bytes` atomically and durably.
+/// Replaces `target` with `bytes` atomically and durably (new files get the default mode, i.e. the umask's).
 pub(crate) fn write_atomically(target: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    write_atomically_with_mode(target, bytes, None)
+}
+
+/// Like [`write_atomically`], the file created with permission bits `mode` (unix; e.g. `0o600` for a file holding
+/// passwords, so it is never readable by others, not even between create and rename).
+pub(crate) fn write_atomically_with_mode(
+    target: &Path,
+    bytes: &[u8],
+    mode: Option<u32>,
+) -> Result<(), WriteError> {
     let dir = parent_dir(target);
     let file_name = target
         .file_name()
@@ -45,11 +55,16 @@ pub(crate) fn write_atomically(target: &Path, bytes: &[u8]) -> Result<(), WriteE
         }
     };
     let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .map_err(fail("create", &temp))?;
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        if let Some(mode) = mode {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(mode);
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        let mut file = options.open(&temp).map_err(fail("create", &temp))?;
         file.write_all(bytes).map_err(fail("write", &temp))?;
         file.sync_all().map_err(fail("sync", &temp))?;
         drop(file);

@@ -15,7 +15,7 @@
 //! DTMF methods: RFC 4733 telephone-events in RTP, or SIP INFO (RFC 6086). Do-not-disturb rejects incoming INVITEs
 //! with 486 Busy Here (RFC 3261 §21.4.24) or 480 Temporarily Unavailable (RFC 3261 §21.4.18).
 
-mod atomic_file;
+pub(crate) mod atomic_file;
 pub mod settings;
 pub mod store;
 

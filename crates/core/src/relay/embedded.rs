@@ -15,7 +15,6 @@
 //! The relay runs on the caller's tokio runtime until [`EmbeddedRelay::stop`] or drop. Its reports
 //! go to `tracing` (or to a callback, [`EmbeddedRelay::start_with`]); none carries a secret.
 
-use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 
@@ -154,25 +153,14 @@ fn random_password() -> Result<String, EmbeddedRelayError> {
         .collect())
 }
 
-/// Writes `bytes` to `path` through a temporary file created with `mode` (unix), renamed over
-/// the target once complete.
+/// Writes `bytes` to `path` with the profile store's crash-safe writer, created with `mode`.
 fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), EmbeddedRelayError> {
-    let temp = path.with_extension("tmp");
-    let _ = std::fs::remove_file(&temp);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(mode);
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    let mut file = options.open(&temp).map_err(file_error(&temp))?;
-    file.write_all(bytes).map_err(file_error(&temp))?;
-    file.sync_all().map_err(file_error(&temp))?;
-    drop(file);
-    std::fs::rename(&temp, path).map_err(file_error(path))
+    crate::profile::atomic_file::write_atomically_with_mode(path, bytes, Some(mode)).map_err(|e| {
+        EmbeddedRelayError::File {
+            path: e.path,
+            source: e.source,
+        }
+    })
 }
 
 /// The `users.toml` text of a first start: the demo accounts with fresh passwords.
