@@ -54,21 +54,15 @@ fn second_launch(
 #[test]
 fn a_second_launch_with_a_link_makes_the_running_app_dial() {
     let shots = screenshot_dir();
-    let scratch = Scratch::new("deeplink");
     let kam = Kamailio::start(KamailioOpts::udp_tcp(&[("alice", "alicepw")])).expect("kamailio");
-    let xvfb = Xvfb::start();
-    let bus = SessionBus::start();
-    // A notification server too, so the app runs on a complete desktop.
-    let _notes = NotificationServer::start(&bus, scratch.0.join("notifications.jsonl"));
-    let sandbox = Sandbox::new();
-    let driver = TauriDriver::start_on_bus(
-        &xvfb.display,
-        &shots.join("tauri-driver-deeplink.log"),
-        &bus,
-        &sandbox,
-    );
-    let app = std::path::PathBuf::from(env!("CARGO_BIN_EXE_dialtone-app"));
-    let s = Session::new(&driver, &app);
+    let desk = Desk::start("deeplink");
+    let Desk {
+        s,
+        xvfb,
+        bus,
+        sandbox,
+        ..
+    } = &desk;
 
     // The arguments the automation launch passes are not links (os.js has shown what came before it listened).
     std::thread::sleep(Duration::from_secs(1));
@@ -102,7 +96,7 @@ fn a_second_launch_with_a_link_makes_the_running_app_dial() {
     )
     .expect("bob's SIPp");
     let link = format!("sip:bob@127.0.0.1:{}", bob.addr().port());
-    let (status, took) = second_launch(&bus, &sandbox, &xvfb.display, &link);
+    let (status, took) = second_launch(bus, sandbox, &xvfb.display, &link);
     assert!(status.success(), "the second launch failed: {status}");
     eprintln!("second launch handed {link} over and exited in {took:?}");
     let deadline = Instant::now() + T;
@@ -131,7 +125,7 @@ fn a_second_launch_with_a_link_makes_the_running_app_dial() {
     );
 
     // A bad link is told, not dialled.
-    let (status, _) = second_launch(&bus, &sandbox, &xvfb.display, "tel:+1-800-FLOWERS");
+    let (status, _) = second_launch(bus, sandbox, &xvfb.display, "tel:+1-800-FLOWERS");
     assert!(status.success(), "the second launch failed: {status}");
     let told = s.wait_text("#status-line", T, |t| t.contains("Cannot call this link"));
     assert!(told.contains("letters are not digits"), "{told}");
@@ -150,7 +144,7 @@ fn a_second_launch_with_a_link_makes_the_running_app_dial() {
     // From another screen: the link brings the Phone screen up.
     s.click("#tab-history");
     assert_eq!(s.property("#view-phone", "hidden"), serde_json::json!(true));
-    let (status, _) = second_launch(&bus, &sandbox, &xvfb.display, "tel:+44 (0)20 7946 0958");
+    let (status, _) = second_launch(bus, sandbox, &xvfb.display, "tel:+44 (0)20 7946 0958");
     assert!(status.success(), "the second launch failed: {status}");
     let deadline = Instant::now() + T;
     loop {

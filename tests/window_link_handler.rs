@@ -138,26 +138,21 @@ fn the_app_registers_as_the_link_handler_and_xdg_open_dials_or_prefills_per_the_
     let real_home = std::env::var_os("HOME").map(std::path::PathBuf::from);
     let before = real_home.as_deref().map(handler_files);
     let shots = screenshot_dir();
-    let scratch = Scratch::new("linkhandler");
     let kam = Kamailio::start(KamailioOpts::udp_tcp(&[("alice", "alicepw")])).expect("kamailio");
-    let xvfb = Xvfb::start();
-    let bus = SessionBus::start();
-    let _notes = NotificationServer::start(&bus, scratch.0.join("notifications.jsonl"));
-    let sandbox = Sandbox::new();
-    let driver = TauriDriver::start_on_bus(
-        &xvfb.display,
-        &shots.join("tauri-driver-linkhandler.log"),
-        &bus,
-        &sandbox,
-    );
-    let app = std::path::PathBuf::from(env!("CARGO_BIN_EXE_dialtone-app"));
-    let s = Session::new(&driver, &app);
+    let desk = Desk::start("linkhandler");
+    let Desk {
+        s,
+        xvfb,
+        bus,
+        sandbox,
+        ..
+    } = &desk;
 
     // Registered for every scheme, in the sandbox's XDG dirs, pointing at this binary.
     for scheme in ["sip", "sips", "tel", "callto"] {
         let deadline = Instant::now() + T;
         loop {
-            let handler = default_handler(&sandbox, &bus, &xvfb.display, scheme);
+            let handler = default_handler(sandbox, bus, &xvfb.display, scheme);
             if handler == DESKTOP_FILE {
                 break;
             }
@@ -179,7 +174,7 @@ fn the_app_registers_as_the_link_handler_and_xdg_open_dials_or_prefills_per_the_
         .unwrap_or_default();
     assert_eq!(
         exec,
-        format!("{} %u", app.display()),
+        format!("{} %u", env!("CARGO_BIN_EXE_dialtone-app")),
         "the desktop file must run this binary:\n{entry}"
     );
     let mimes = entry
@@ -213,11 +208,11 @@ fn the_app_registers_as_the_link_handler_and_xdg_open_dials_or_prefills_per_the_
 
     // Prefill: the dial field gets the link without its headers; nothing is sent.
     s.click("#tab-phone");
-    choose(&s, "#link-action", "prefill");
-    wait_saved(&sandbox, "linkAction", "prefill");
+    choose(s, "#link-action", "prefill");
+    wait_saved(sandbox, "linkAction", "prefill");
     s.wait_text("#os-settings-status", T, |t| t == "Saved.");
     s.click("#tab-history");
-    xdg_open(&sandbox, &bus, &xvfb.display, &link);
+    xdg_open(sandbox, bus, &xvfb.display, &link);
     let deadline = Instant::now() + T;
     loop {
         let value = s.property("#callee", "value");
@@ -250,9 +245,9 @@ fn the_app_registers_as_the_link_handler_and_xdg_open_dials_or_prefills_per_the_
 
     // Dial: the same link through xdg-open makes the running app call bob.
     s.type_into("#callee", "");
-    choose(&s, "#link-action", "dial");
-    wait_saved(&sandbox, "linkAction", "dial");
-    xdg_open(&sandbox, &bus, &xvfb.display, &link);
+    choose(s, "#link-action", "dial");
+    wait_saved(sandbox, "linkAction", "dial");
+    xdg_open(sandbox, bus, &xvfb.display, &link);
     let deadline = Instant::now() + T;
     while !bob.messages().contains(&format!("INVITE {target} SIP/2.0")) {
         assert!(

@@ -26,43 +26,6 @@ use support::*;
 
 const T: Duration = Duration::from_secs(25);
 
-/// The app on a desktop of its own. Fields drop in order: the window first, the bus last.
-struct Desk {
-    s: Session,
-    _driver: TauriDriver,
-    notes: NotificationServer,
-    _bus: SessionBus,
-    _sandbox: Sandbox,
-    xvfb: Xvfb,
-    _scratch: Scratch,
-}
-
-fn desk(tag: &str) -> Desk {
-    let shots = screenshot_dir();
-    let scratch = Scratch::new(tag);
-    let xvfb = Xvfb::start();
-    let bus = SessionBus::start();
-    let notes = NotificationServer::start(&bus, scratch.0.join("notifications.jsonl"));
-    let sandbox = Sandbox::new();
-    let driver = TauriDriver::start_on_bus(
-        &xvfb.display,
-        &shots.join(format!("tauri-driver-{tag}.log")),
-        &bus,
-        &sandbox,
-    );
-    let app = std::path::PathBuf::from(env!("CARGO_BIN_EXE_dialtone-app"));
-    let s = Session::new(&driver, &app);
-    Desk {
-        s,
-        _driver: driver,
-        notes,
-        _bus: bus,
-        _sandbox: sandbox,
-        xvfb,
-        _scratch: scratch,
-    }
-}
-
 /// Connects the window's account `alice` to `server` (registering) and waits for "Registered".
 fn register(s: &Session, server: std::net::SocketAddr, password: &str) {
     s.type_into("#server-url", &format!("127.0.0.1:{}", server.port()));
@@ -100,7 +63,7 @@ fn has_action(n: &Value, key: &str, label: &str) -> bool {
 fn incoming_call_notification_answers_and_declines() {
     let shots = screenshot_dir();
     let kam = Kamailio::start(KamailioOpts::udp_tcp(&[("alice", "alicepw")])).expect("kamailio");
-    let d = desk("notify-answer");
+    let d = Desk::start("notify-answer");
     register(&d.s, kam.udp_addr(), "alicepw");
 
     // Answer from the notification.
@@ -177,7 +140,7 @@ fn incoming_call_notification_answers_and_declines() {
 fn missed_call_notification_calls_back() {
     let shots = screenshot_dir();
     let kam = Kamailio::start(KamailioOpts::udp_tcp(&[("alice", "alicepw")])).expect("kamailio");
-    let d = desk("notify-missed");
+    let d = Desk::start("notify-missed");
     register(&d.s, kam.udp_addr(), "alicepw");
 
     let bob = Sipp::uas(
@@ -240,7 +203,7 @@ fn missed_call_notification_calls_back() {
 
 #[test]
 fn dropped_registration_is_notified() {
-    let d = desk("notify-dropped");
+    let d = Desk::start("notify-dropped");
     let registrar = Sipp::uas(
         Scenario::peer("uas_register_then_forbid.xml"),
         SippArgs::new(free_port()),

@@ -62,21 +62,18 @@ fn caller(kam: &Kamailio) -> Sipp {
 #[test]
 fn tray_shows_registration_and_do_not_disturb_refuses_calls() {
     let shots = screenshot_dir();
-    let scratch = Scratch::new("tray");
     let kam = Kamailio::start(KamailioOpts::udp_tcp(&[("alice", "alicepw")])).expect("kamailio");
-    let xvfb = Xvfb::start();
-    let bus = SessionBus::start();
-    let tray = TrayHost::start(&bus, scratch.0.join("tray.jsonl"));
-    let notes = NotificationServer::start(&bus, scratch.0.join("notifications.jsonl"));
-    let sandbox = Sandbox::new();
-    let driver = TauriDriver::start_on_bus(
-        &xvfb.display,
-        &shots.join("tauri-driver-tray.log"),
-        &bus,
-        &sandbox,
-    );
-    let app = std::path::PathBuf::from(env!("CARGO_BIN_EXE_dialtone-app"));
-    let s = Session::new(&driver, &app);
+    let desk = Desk::with_tray("tray");
+    let Desk {
+        s,
+        xvfb,
+        bus,
+        sandbox,
+        notes,
+        tray,
+        ..
+    } = &desk;
+    let tray = tray.as_ref().expect("the tray host");
 
     tray.wait_item(T);
     let menu = tray.menu();
@@ -101,7 +98,7 @@ fn tray_shows_registration_and_do_not_disturb_refuses_calls() {
     s.type_into("#password", "alicepw");
     s.click("#connect");
     s.wait_text("#reg-status", T, |t| t == "Registered");
-    let status = wait_status(&tray, |t| t.starts_with("Registered as"));
+    let status = wait_status(tray, |t| t.starts_with("Registered as"));
     assert_eq!(status, "Registered as sip:alice@127.0.0.1");
 
     // Do not disturb on: a call is refused with 486 and never rings here.

@@ -2,7 +2,7 @@
 //! (so it can play the notification server and the tray, and launch the app a second time on the same bus), a fake
 //! notification server and a fake tray on it (`tests/notify/*.py`, Debian's python3-dbus + python3-gi).
 
-use super::{require_program, ChildGuard, Sandbox, TauriDriver};
+use super::{require_program, screenshot_dir, ChildGuard, Sandbox, Session, TauriDriver, Xvfb};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -371,5 +371,58 @@ impl TauriDriver {
         let driver = require_program("tauri-driver");
         require_program("WebKitWebDriver");
         TauriDriver::launch(&mut app_command(driver, sandbox, bus), display, log)
+    }
+}
+
+/// The real app on a desktop of its own: Xvfb, a private session bus with a notification server (and, if asked, a
+/// tray host) and a sandbox HOME, driven by WebDriver. Fields drop in order: the window first, the bus last.
+pub struct Desk {
+    pub s: Session,
+    pub driver: TauriDriver,
+    pub notes: NotificationServer,
+    pub tray: Option<TrayHost>,
+    pub bus: SessionBus,
+    pub sandbox: Sandbox,
+    pub xvfb: Xvfb,
+    pub scratch: Scratch,
+}
+
+impl Desk {
+    /// The app with a notification server on its bus; `tag` names the scratch directory and the driver's log.
+    pub fn start(tag: &str) -> Desk {
+        Desk::launch(tag, false)
+    }
+
+    /// Like [`Desk::start`], with a StatusNotifierWatcher (tray host) on the bus before the app starts.
+    pub fn with_tray(tag: &str) -> Desk {
+        Desk::launch(tag, true)
+    }
+
+    fn launch(tag: &str, with_tray: bool) -> Desk {
+        let shots = screenshot_dir();
+        let scratch = Scratch::new(tag);
+        let xvfb = Xvfb::start();
+        let bus = SessionBus::start();
+        let tray = with_tray.then(|| TrayHost::start(&bus, scratch.0.join("tray.jsonl")));
+        let notes = NotificationServer::start(&bus, scratch.0.join("notifications.jsonl"));
+        let sandbox = Sandbox::new();
+        let driver = TauriDriver::start_on_bus(
+            &xvfb.display,
+            &shots.join(format!("tauri-driver-{tag}.log")),
+            &bus,
+            &sandbox,
+        );
+        let app = std::path::PathBuf::from(env!("CARGO_BIN_EXE_dialtone-app"));
+        let s = Session::new(&driver, &app);
+        Desk {
+            s,
+            driver,
+            notes,
+            tray,
+            bus,
+            sandbox,
+            xvfb,
+            scratch,
+        }
     }
 }
