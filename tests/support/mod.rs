@@ -278,25 +278,10 @@ impl TauriDriver {
         if keyring == SessionKeyring::Absent {
             // The default session configuration lets D-Bus start gnome-keyring on demand; this one has no service
             // directories, so nothing provides org.freedesktop.secrets.
-            let config = sandbox.home().join("session-no-services.conf");
-            std::fs::write(
-                &config,
-                format!(
-                    r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-                    sandbox.home().join("run").display()
-                ),
+            let config = dialtone_testkit::dbus::write_session_config_without_services(
+                sandbox.home(),
+                "session-no-services.conf",
+                &sandbox.home().join("run"),
             )
             .expect("write the bus config");
             cmd.arg(format!("--config-file={}", config.display()));

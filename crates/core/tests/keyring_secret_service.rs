@@ -408,25 +408,10 @@ fn session_bus_without_secret_service_is_a_clear_error() {
     require_tools();
     let sandbox = Sandbox::new();
     // A session bus with no service directories: nothing can be activated, nothing provides the secrets name.
-    let config = sandbox.home().join("bus.conf");
-    std::fs::write(
-        &config,
-        format!(
-            r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-            sandbox.home().join("run").display()
-        ),
+    let config = dialtone_testkit::dbus::write_session_config_without_services(
+        sandbox.home(),
+        "bus.conf",
+        &sandbox.home().join("run"),
     )
     .expect("write bus config");
     let cmd = in_session(&sandbox, "no-service", "", Some(&config));

@@ -23,6 +23,7 @@
 
 mod baresip;
 pub mod certs;
+pub mod dbus;
 pub mod digest;
 mod error;
 mod kamailio;
