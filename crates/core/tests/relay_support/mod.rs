@@ -57,9 +57,15 @@ pub struct RelayProcess {
 
 /// `n` consecutive UDP ports on 127.0.0.1 starting at an even port, free right now.
 pub fn free_media_range(n: u16) -> (u16, u16) {
+    free_media_range_avoiding(n, &[])
+}
+
+/// Like [`free_media_range`], never overlapping `taken` (ports already chosen for the relay's listeners but not
+/// bound yet, which a free-port probe cannot see).
+pub fn free_media_range_avoiding(n: u16, taken: &[u16]) -> (u16, u16) {
     for _ in 0..100 {
         let base = free_port() & !1;
-        if base < 1024 || base > 65535 - n {
+        if base < 1024 || base > 65535 - n || taken.iter().any(|p| (base..base + n).contains(p)) {
             continue;
         }
         let all_free = (base..base + n).all(|p| UdpSocket::bind(("127.0.0.1", p)).is_ok());
@@ -101,7 +107,12 @@ impl RelayProcess {
     /// Starts the process without waiting for anything.
     pub fn spawn(dir: tempfile::TempDir, args: &[&str]) -> RelayProcess {
         let users = write_users(dir.path());
-        let (first, last) = free_media_range(8);
+        // The listener ports in `args` (`KIND:IP:PORT`, `IP:PORT`) are chosen but not bound yet.
+        let taken: Vec<u16> = args
+            .iter()
+            .filter_map(|a| a.rsplit(':').next()?.parse().ok())
+            .collect();
+        let (first, last) = free_media_range_avoiding(8, &taken);
         let media = format!("{first}-{last}");
         let mut child = Command::new(env!("CARGO_BIN_EXE_dialtone"))
             .arg("relay")
